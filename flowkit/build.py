@@ -1,0 +1,125 @@
+"""From a validated spec to live components (the second step of spec -> registry -> components)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import torch
+
+from flowkit.component import Component
+from flowkit.coupling import Coupling
+from flowkit.data import Dataset
+from flowkit.errors import IncompatibleComponentsError
+from flowkit.field import Field
+from flowkit.host import PluginHost, default_host
+from flowkit.metric import Metric
+from flowkit.model import Model, ModelContext
+from flowkit.objective import Objective
+from flowkit.parameterization import Parameterization
+from flowkit.path import ProbabilityPath
+from flowkit.registry import Registration
+from flowkit.solver import Solver
+from flowkit.spec import RunSpecBase
+
+DTYPES: dict[str, torch.dtype] = {"float32": torch.float32, "float64": torch.float64}
+
+
+@dataclass
+class Components:
+    """Everything a run needs, built from a spec; ``provenance`` records which plugin gave what."""
+
+    dataset: Dataset
+    model: Model
+    path: ProbabilityPath
+    parameterization: Parameterization
+    objective: Objective
+    coupling: Coupling
+    solver: Solver
+    metrics: list[Metric]
+    device: torch.device
+    dtype: torch.dtype
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def field(self, network: Model | None = None, condition: torch.Tensor | None = None) -> Field:
+        """The run's :class:`Field` (``network`` defaults to the model being trained)."""
+        return Field(network if network is not None else self.model, self.parameterization, self.path, condition)
+
+
+def _describe(reg: Registration, params: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": reg.name,
+        "params": params,
+        "plugin": reg.provider.plugin,
+        "distribution": reg.provider.distribution,
+        "version": reg.provider.version,
+    }
+
+
+def check_model_fits_data(model: Model, dataset: Dataset, device: torch.device, dtype: torch.dtype) -> None:
+    """Run the model on two data points and check the output has the data's shape."""
+    x = dataset.sample(2, generator=torch.Generator().manual_seed(0), dtype=dtype).to(device)
+    t = torch.full((2,), 0.5, dtype=dtype, device=device)
+    try:
+        with torch.no_grad():
+            out = model(x, t)
+    except Exception as exc:
+        raise IncompatibleComponentsError(
+            f"model {model.name!r} cannot take data of shape {tuple(dataset.event_shape)} from dataset "
+            f"{dataset.name!r}: {type(exc).__name__}: {exc}"
+        ) from exc
+    if out.shape != x.shape:
+        raise IncompatibleComponentsError(
+            f"model {model.name!r} returns shape {tuple(out.shape[1:])} for data of shape "
+            f"{tuple(dataset.event_shape)} from dataset {dataset.name!r}"
+        )
+
+
+def build_components(spec: RunSpecBase, host: PluginHost | None = None) -> Components:
+    """Instantiate every component of ``spec`` and check that they fit together.
+
+    The model is initialised from ``torch.manual_seed(spec.seed)``, so the same spec gives the same
+    initial weights.
+    """
+    registry = (host or default_host()).registry
+    provenance: dict[str, Any] = {}
+
+    def make(kind: str, label: str, value: Any) -> Component:
+        reg = registry.registration(kind, value.name)
+        params = value.params.model_dump()
+        provenance[label] = _describe(reg, params)
+        return reg.cls(**params)
+
+    device = torch.device(spec.device)
+    dtype = DTYPES[spec.dtype]
+    s: Any = spec
+    dataset = cast(Dataset, make("dataset", "data", s.data))
+    path = cast(ProbabilityPath, make("path", "path", s.path))
+    parameterization = cast(Parameterization, make("parameterization", "parameterization", s.parameterization))
+    objective = cast(Objective, make("objective", "objective", s.objective))
+    coupling = cast(Coupling, make("coupling", "coupling", s.coupling))
+    solver = cast(Solver, make("solver", "solver", s.sample.solver))
+    metrics = [cast(Metric, make("metric", f"metric:{m.name}", m)) for m in s.evaluate.metrics]
+    parameterization.check_path(path)
+
+    model_reg = registry.registration("model", s.model.name)
+    model_params = s.model.params.model_dump()
+    provenance["model"] = _describe(model_reg, model_params)
+    torch.manual_seed(spec.seed)
+    context = ModelContext(tuple(dataset.event_shape), dataset.num_classes, dataset, path)
+    model_cls: Any = model_reg.cls
+    model = model_cls.from_context(context, model_params).to(device=device, dtype=dtype)
+    check_model_fits_data(model, dataset, device, dtype)
+    return Components(
+        dataset=dataset,
+        model=model,
+        path=path,
+        parameterization=parameterization,
+        objective=objective,
+        coupling=coupling,
+        solver=solver,
+        metrics=metrics,
+        device=device,
+        dtype=dtype,
+        provenance=provenance,
+    )

@@ -1,0 +1,188 @@
+"""The ``flowkit`` command line: a thin layer over the Python API.
+
+Every error flowkit raises on purpose is printed as ``error: ...`` lines (one per problem) with a
+non-zero exit status; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from flowkit.errors import FlowkitError, SpecError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_ERROR = 1
+EXIT_SPEC = 2
+
+
+class Context:
+    """Options shared by every command."""
+
+    def __init__(self, debug: bool, strict_plugins: bool | None) -> None:
+        self.debug = debug
+        self.strict_plugins = strict_plugins
+
+    def host(self) -> Any:
+        from flowkit.host import PluginHost, default_host, set_default_host
+
+        if self.strict_plugins:
+            set_default_host(PluginHost(strict=True))
+        return default_host()
+
+
+def _fail(lines: list[str], code: int) -> None:
+    for line in lines:
+        click.echo(f"error: {line}", err=True)
+    sys.exit(code)
+
+
+def handle_errors(fn: F) -> F:
+    """Turn flowkit errors into ``error:`` lines and an exit status, unless ``--debug``."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ctx = click.get_current_context().find_object(Context)
+        debug = ctx.debug if ctx else False
+        try:
+            return fn(*args, **kwargs)
+        except SpecError as exc:
+            if debug:
+                raise
+            prefix = f"{exc.source}: " if exc.source else ""
+            _fail([prefix + p for p in exc.problems], EXIT_SPEC)
+        except FlowkitError as exc:
+            if debug:
+                raise
+            _fail([str(exc)], EXIT_ERROR)
+        except KeyboardInterrupt:
+            if debug:
+                raise
+            _fail(["interrupted"], 130)
+        except Exception as exc:
+            if debug:
+                raise
+            first = (str(exc).strip().splitlines() or [""])[0]
+            _fail([f"{type(exc).__name__}: {first} (run with --debug for the traceback)"], EXIT_ERROR)
+
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    return wrapper  # type: ignore[return-value]
+
+
+pass_context = click.make_pass_decorator(Context)
+
+overrides_option = click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a spec value, e.g. --set train.steps=20 (repeatable; VALUE is parsed as YAML).",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="flowkit-gm", prog_name="flowkit")
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@click.option(
+    "--strict-plugins",
+    is_flag=True,
+    default=None,
+    help="Fail on any plugin that cannot load or conflicts (also FLOWKIT_STRICT_PLUGINS=1).",
+)
+@click.pass_context
+def main(ctx: click.Context, debug: bool, strict_plugins: bool | None) -> None:
+    """Train, sample and evaluate flow-matching and diffusion models from a run spec."""
+    ctx.obj = Context(debug, strict_plugins)
+
+
+@main.command("run")
+@click.argument("spec_file", metavar="SPEC", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), help="Run folder (default: output.dir or runs/<name>).")
+@click.option("--overwrite", is_flag=True, default=None, help="Replace an existing run folder.")
+@overrides_option
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars and no summary.")
+@pass_context
+@handle_errors
+def run_command(
+    ctx: Context, spec_file: Path, output: Path | None, overwrite: bool | None, overrides: tuple[str, ...], quiet: bool
+) -> None:
+    """Train, sample and evaluate SPEC (JSON or YAML), writing a run folder."""
+    from flowkit.run import run
+    from flowkit.spec import load_spec
+
+    host = ctx.host()
+    spec = load_spec(spec_file, overrides, host=host)
+    result = run(spec, output, overwrite=overwrite, host=host, progress=not quiet)
+    if not quiet:
+        click.echo(f"run folder: {result.folder}")
+        train = result.summary["train"]
+        if train["final_loss"] is not None:
+            click.echo(
+                f"trained {train['steps']} steps in {train['seconds']:.1f} s "
+                f"({train['samples_per_s']:.0f} samples/s), final loss {train['final_loss']:.4f}"
+            )
+        sampled = result.summary["sample"]
+        click.echo(f"sampled {sampled['num_samples']} with {sampled['solver']} ({sampled['nfe']} NFE) in {sampled['seconds']:.1f} s")
+        for name, r in result.metrics.items():
+            click.echo(f"{name}: {r.value:.4f} (data-vs-data noise floor {r.noise_floor:.4f}, ratio {r.ratio:.2f})")
+
+
+@main.command("validate")
+@click.argument("spec_file", metavar="SPEC", type=click.Path(dir_okay=False, path_type=Path))
+@overrides_option
+@pass_context
+@handle_errors
+def validate_command(ctx: Context, spec_file: Path, overrides: tuple[str, ...]) -> None:
+    """Check SPEC against the installed plugins; print the resolved spec as JSON."""
+    from flowkit.spec import load_spec
+
+    spec = load_spec(spec_file, overrides, host=ctx.host())
+    click.echo(json.dumps(spec.model_dump(mode="json"), indent=2))
+
+
+@main.command("schema")
+@pass_context
+@handle_errors
+def schema_command(ctx: Context) -> None:
+    """Print the JSON Schema of run specs for the installed plugins."""
+    from flowkit.spec import spec_json_schema
+
+    click.echo(json.dumps(spec_json_schema(ctx.host()), indent=2))
+
+
+@main.group("plugins")
+def plugins_group() -> None:
+    """Inspect installed plugins."""
+
+
+@plugins_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_context
+@handle_errors
+def plugins_list(ctx: Context, as_json: bool) -> None:
+    """List every plugin: name, distribution, version, status and what it provides."""
+    host = ctx.host()
+    infos = host.plugins()
+    conflicts = [c.message() for c in host.registry.conflicts]
+    if as_json:
+        click.echo(json.dumps({"plugins": [i.to_dict() for i in infos], "conflicts": conflicts}, indent=2))
+        return
+    for info in infos:
+        dist = f"{info.distribution} {info.version}" if info.distribution else "(no distribution)"
+        click.echo(f"{info.name:<14} {dist:<32} {info.status}")
+        if info.error:
+            click.echo(f"    error: {info.error}")
+        for kind, names in info.provides.items():
+            click.echo(f"    {kind + ':':<18} {', '.join(names)}")
+    for line in conflicts:
+        click.echo(f"conflict: {line}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,75 @@
+"""A trained model seen as a time-dependent field: velocity, score, epsilon and data prediction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from torch import Tensor
+
+from flowkit.parameterization import Parameterization
+from flowkit.path import ProbabilityPath, batch_times
+
+Network = Callable[..., Tensor]
+
+
+class Field:
+    """Wraps ``network + parameterization + path`` so any solver can drive any model.
+
+    ``network(x, t)`` (or ``network(x, t, condition)`` when ``condition`` is given) maps states
+    ``(B, *event_shape)`` and times ``(B,)`` to an output of the state's shape; the
+    parameterization says what that output is, and the path converts it to what a caller asks for.
+
+    ``nfe`` counts network evaluations; solvers report the difference across a solve.
+    """
+
+    def __init__(
+        self,
+        network: Network,
+        parameterization: Parameterization,
+        path: ProbabilityPath,
+        condition: Tensor | None = None,
+    ) -> None:
+        parameterization.check_path(path)
+        self.network = network
+        self.parameterization = parameterization
+        self.path = path
+        self.condition = condition
+        self.nfe = 0
+
+    @property
+    def time_range(self) -> tuple[float, float]:
+        """Where the field is finite: the path's ``time_range``."""
+        return self.path.time_range
+
+    def output(self, x: Tensor, t: Tensor | float) -> Tensor:
+        """The raw network output at ``(x, t)``; counts one evaluation."""
+        tt = batch_times(t, x)
+        self.nfe += 1
+        if self.condition is None:
+            return self.network(x, tt)
+        return self.network(x, tt, self.condition)
+
+    def predict(self, quantity: str, x: Tensor, t: Tensor | float) -> Tensor:
+        """The model's prediction of ``quantity`` (``velocity``, ``score``, ``epsilon``, ``data``)."""
+        tt = batch_times(t, x)
+        return self.parameterization.to_quantity(self.output(x, tt), quantity, x, tt, self.path)
+
+    def velocity(self, x: Tensor, t: Tensor | float) -> Tensor:
+        """The marginal velocity ``u_t(x)``."""
+        return self.predict("velocity", x, t)
+
+    def score(self, x: Tensor, t: Tensor | float) -> Tensor:
+        """The marginal score ``grad_x log p_t(x)``."""
+        return self.predict("score", x, t)
+
+    def epsilon(self, x: Tensor, t: Tensor | float) -> Tensor:
+        """The expected noise ``E[eps | x_t = x]``."""
+        return self.predict("epsilon", x, t)
+
+    def data(self, x: Tensor, t: Tensor | float) -> Tensor:
+        """The expected data point ``E[z | x_t = x]``."""
+        return self.predict("data", x, t)
+
+    def __call__(self, x: Tensor, t: Tensor | float) -> Tensor:
+        """Shorthand for :meth:`velocity` (the ODE right-hand side)."""
+        return self.velocity(x, t)

@@ -1,0 +1,271 @@
+"""Probability paths: the interpolation from the prior (t=0) to the data (t=1).
+
+Time convention everywhere in flowkit: ``t = 0`` is the prior (noise), ``t = 1`` is the data.
+
+Shapes: data and states are ``(B, *event_shape)``; times are ``(B,)`` (a scalar or 0-d tensor
+is broadcast to the batch). Coefficients computed from ``t`` are reshaped to
+``(B, 1, ..., 1)`` so they broadcast against the state.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal, get_args
+
+import torch
+from torch import Tensor
+
+from flowkit.component import Component
+from flowkit.errors import IncompatibleComponentsError
+
+Quantity = Literal["velocity", "score", "epsilon", "data"]
+"""What a network may predict, and what an objective may regress.
+
+* ``velocity``: the marginal velocity ``u_t(x)`` of the probability path;
+* ``score``: ``grad_x log p_t(x)``;
+* ``epsilon``: the expected noise ``E[eps | x_t = x]``;
+* ``data``: the expected data point ``E[z | x_t = x]``.
+"""
+
+QUANTITIES: tuple[str, ...] = get_args(Quantity)
+
+
+def check_quantity(quantity: str) -> Quantity:
+    """Return ``quantity`` if it names a known quantity, else raise ``ValueError`` listing them."""
+    if quantity not in QUANTITIES:
+        raise ValueError(f"unknown quantity {quantity!r}; expected one of {', '.join(QUANTITIES)}")
+    return quantity  # type: ignore[return-value]
+
+
+def batch_times(t: Tensor | float, x: Tensor) -> Tensor:
+    """Return ``t`` as a ``(B,)`` tensor on ``x``'s device and dtype (a scalar is broadcast)."""
+    tt = torch.as_tensor(t, dtype=x.dtype, device=x.device)
+    if tt.ndim == 0:
+        return tt.expand(x.shape[0])
+    if tt.shape != (x.shape[0],):
+        raise ValueError(f"times must have shape ({x.shape[0]},) to match x, got {tuple(tt.shape)}")
+    return tt
+
+
+def expand_like(coef: Tensor, x: Tensor) -> Tensor:
+    """Reshape a ``(B,)`` coefficient to ``(B, 1, ..., 1)`` so it broadcasts against ``x``."""
+    return coef.reshape(coef.shape + (1,) * (x.ndim - coef.ndim))
+
+
+@dataclass
+class PathSample:
+    """A draw ``x_t ~ p_t(. | z)`` together with what produced it.
+
+    Attributes:
+        x: the state ``x_t``, shape ``(B, *event_shape)``.
+        t: the times, shape ``(B,)``.
+        z: the data points the draw is conditioned on, shape ``(B, *event_shape)``.
+        noise: the prior draws used, shape ``(B, *event_shape)``.
+        path: the path that made the draw; it computes the conditional targets.
+    """
+
+    x: Tensor
+    t: Tensor
+    z: Tensor
+    noise: Tensor
+    path: ProbabilityPath
+    _targets: dict[str, Tensor] = field(default_factory=dict, repr=False)
+
+    def target(self, quantity: str) -> Tensor:
+        """The conditional target of ``quantity`` (e.g. ``u_t(x | z)`` for ``"velocity"``)."""
+        if quantity not in self._targets:
+            self._targets[quantity] = self.path.conditional_target(quantity, self)
+        return self._targets[quantity]
+
+
+class ProbabilityPath(Component):
+    """A conditional probability path ``p_t(x | z)`` from the prior ``p_0`` to ``delta_z`` (or close).
+
+    Contract:
+
+    * ``sample_prior(n, event_shape)`` draws ``x_0 ~ p_0``; ``prior_log_prob(x)`` is its
+      log-density, summed over the event dimensions (shape ``(B,)``, nats).
+    * ``sample(z, t, noise)`` maps data ``z``, times ``t`` and prior draws ``noise`` to
+      ``x_t ~ p_t(. | z)`` (a :class:`PathSample`); ``conditional_target`` gives the regression
+      targets (at least the conditional velocity ``u_t(x_t | z)``).
+    * ``time_range = (t_min, t_max)`` is the closed interval inside ``[0, 1]`` where the path and its
+      conversions are finite. Objectives draw training times inside it and solvers integrate across it.
+    """
+
+    kind: ClassVar[str] = "path"
+    quantities: ClassVar[tuple[str, ...]] = ("velocity",)
+    """The conditional targets this path can give (and hence the quantities a model may predict)."""
+
+    @property
+    def time_range(self) -> tuple[float, float]:
+        """The interval ``[t_min, t_max]`` where the path is numerically safe."""
+        return (0.0, 1.0)
+
+    @abstractmethod
+    def sample_prior(
+        self,
+        n: int,
+        event_shape: Sequence[int],
+        *,
+        generator: torch.Generator | None = None,
+        dtype: torch.dtype = torch.float32,
+        device: torch.device | str = "cpu",
+    ) -> Tensor:
+        """Draw ``n`` samples of the prior ``p_0``; shape ``(n, *event_shape)``."""
+
+    @abstractmethod
+    def prior_log_prob(self, x: Tensor) -> Tensor:
+        """Log-density of the prior at ``x`` (``(B, *event_shape)``), summed per sample: ``(B,)``."""
+
+    @abstractmethod
+    def sample(self, z: Tensor, t: Tensor, noise: Tensor) -> PathSample:
+        """Return ``x_t ~ p_t(. | z)`` built from ``noise ~ p_0`` (shapes as in the module docstring)."""
+
+    @abstractmethod
+    def conditional_target(self, quantity: str, sample: PathSample) -> Tensor:
+        """The conditional target of ``quantity`` at ``sample`` (raise ``IncompatibleComponentsError``
+        for a quantity this path cannot give)."""
+
+
+class GaussianPath(ProbabilityPath):
+    """A Gaussian conditional path ``p_t(x | z) = N(alpha_t z, beta_t^2 I)``, i.e.
+    ``x_t = alpha_t z + beta_t eps`` with ``eps ~ N(0, I)``.
+
+    A subclass defines the schedule: ``alpha(t)``, ``beta(t)`` and their time derivatives
+    ``d_alpha(t)``, ``d_beta(t)`` (each maps a ``(B,)`` tensor to a ``(B,)`` tensor). Everything else
+    (prior, conditional targets, and every conversion between velocity, score, epsilon and data
+    prediction) is implemented here, once.
+
+    The prior is ``N(0, beta_0^2 I)`` (``alpha_0`` must be 0, or negligible, for this to be exact).
+
+    **The conversion rule.** Each quantity is linear in ``(z, eps)`` given ``t``:
+
+    ==========  ==================================
+    quantity    coefficients ``(a_q, b_q)``
+    ==========  ==================================
+    data        ``(1, 0)``
+    epsilon     ``(0, 1)``
+    velocity    ``(d_alpha, d_beta)``
+    score       ``(0, -1 / beta)``
+    ==========  ==================================
+
+    Given ``x = alpha z + beta eps`` and a known ``q = a z + b eps``, solving the 2x2 system gives
+    any other quantity ``q' = a' z + b' eps`` as ``q' = c_x x + c_q q`` with
+
+    ``det = alpha b - beta a``, ``c_x = (a' b - b' a) / det``, ``c_q = (b' alpha - a' beta) / det``.
+
+    The same rule holds for the marginal quantities (they are the conditional ones averaged over
+    the posterior of ``(z, eps)`` given ``x_t``, and the rule is linear), which is Proposition 1 of
+    the lecture notes for velocity and score. ``det`` is non-zero wherever the signal-to-noise
+    ratio ``alpha / beta`` is strictly monotone; the path's ``time_range`` must exclude the times
+    where a conversion divides by zero.
+    """
+
+    quantities: ClassVar[tuple[str, ...]] = QUANTITIES
+
+    # --- the schedule -------------------------------------------------------------------------
+    @abstractmethod
+    def alpha(self, t: Tensor) -> Tensor:
+        """Signal coefficient ``alpha_t`` (``alpha_0 = 0``, ``alpha_1 = 1`` for a path that reaches the data)."""
+
+    @abstractmethod
+    def beta(self, t: Tensor) -> Tensor:
+        """Noise scale ``beta_t`` (``beta_t > 0`` inside ``time_range``)."""
+
+    @abstractmethod
+    def d_alpha(self, t: Tensor) -> Tensor:
+        """Time derivative of ``alpha_t``."""
+
+    @abstractmethod
+    def d_beta(self, t: Tensor) -> Tensor:
+        """Time derivative of ``beta_t``."""
+
+    def log_snr(self, t: Tensor) -> Tensor:
+        """``lambda_t = log(alpha_t / beta_t)``: half the log signal-to-noise ratio (increasing in t)."""
+        return torch.log(self.alpha(t)) - torch.log(self.beta(t))
+
+    # --- prior ---------------------------------------------------------------------------------
+    def prior_std(self) -> float:
+        """Standard deviation of the prior, ``beta_0``."""
+        return float(self.beta(torch.zeros((), dtype=torch.float64)))
+
+    def sample_prior(
+        self,
+        n: int,
+        event_shape: Sequence[int],
+        *,
+        generator: torch.Generator | None = None,
+        dtype: torch.dtype = torch.float32,
+        device: torch.device | str = "cpu",
+    ) -> Tensor:
+        eps = torch.randn((n, *event_shape), generator=generator, dtype=dtype, device=device)
+        return self.prior_std() * eps
+
+    def prior_log_prob(self, x: Tensor) -> Tensor:
+        s = self.prior_std()
+        d = x[0].numel()
+        sq = x.reshape(x.shape[0], -1).pow(2).sum(dim=1)
+        return -0.5 * sq / s**2 - d * (math.log(s) + 0.5 * math.log(2 * math.pi))
+
+    # --- conditional draws and targets ----------------------------------------------------------
+    def sample(self, z: Tensor, t: Tensor, noise: Tensor) -> PathSample:
+        if z.shape != noise.shape:
+            raise ValueError(f"z and noise must have the same shape, got {tuple(z.shape)} and {tuple(noise.shape)}")
+        tt = batch_times(t, z)
+        x = expand_like(self.alpha(tt), z) * z + expand_like(self.beta(tt), z) * noise
+        return PathSample(x=x, t=tt, z=z, noise=noise, path=self)
+
+    def coefficients(self, quantity: str, t: Tensor) -> tuple[Tensor, Tensor]:
+        """The ``(a_q, b_q)`` with ``quantity = a_q z + b_q eps`` at times ``t`` (each ``(B,)``)."""
+        q = check_quantity(quantity)
+        if q == "data":
+            return torch.ones_like(t), torch.zeros_like(t)
+        if q == "epsilon":
+            return torch.zeros_like(t), torch.ones_like(t)
+        if q == "velocity":
+            return self.d_alpha(t), self.d_beta(t)
+        return torch.zeros_like(t), -1.0 / self.beta(t)
+
+    def conditional_target(self, quantity: str, sample: PathSample) -> Tensor:
+        a, b = self.coefficients(quantity, sample.t)
+        return expand_like(a, sample.z) * sample.z + expand_like(b, sample.z) * sample.noise
+
+    # --- conversions ---------------------------------------------------------------------------
+    def conversion_coefficients(self, source: str, target: str, t: Tensor) -> tuple[Tensor, Tensor]:
+        """``(c_x, c_q)`` such that ``target = c_x * x + c_q * source`` at times ``t`` (each ``(B,)``)."""
+        if source == target:
+            check_quantity(source)
+            return torch.zeros_like(t), torch.ones_like(t)
+        a, b = self.coefficients(source, t)
+        a2, b2 = self.coefficients(target, t)
+        alpha, beta = self.alpha(t), self.beta(t)
+        det = alpha * b - beta * a
+        return (a2 * b - b2 * a) / det, (b2 * alpha - a2 * beta) / det
+
+    def convert(self, value: Tensor, source: str, target: str, x: Tensor, t: Tensor | float) -> Tensor:
+        """Convert a prediction of ``source`` at ``(x, t)`` into the equivalent prediction of ``target``.
+
+        Args:
+            value: the prediction of ``source``, shape ``(B, *event_shape)``.
+            source, target: quantities (``velocity``, ``score``, ``epsilon``, ``data``).
+            x: the states, shape ``(B, *event_shape)``.
+            t: times, ``(B,)`` or a scalar, inside ``time_range`` for a finite answer.
+        """
+        if source == target:
+            check_quantity(source)
+            return value
+        tt = batch_times(t, x)
+        c_x, c_q = self.conversion_coefficients(source, target, tt)
+        return expand_like(c_x, x) * x + expand_like(c_q, x) * value
+
+
+def require_gaussian(path: ProbabilityPath, what: str) -> GaussianPath:
+    """Return ``path`` as a :class:`GaussianPath` or raise a clear error naming ``what`` needs it."""
+    if not isinstance(path, GaussianPath):
+        raise IncompatibleComponentsError(
+            f"{what} needs a Gaussian path, but path {path.name!r} is not one"
+        )
+    return path

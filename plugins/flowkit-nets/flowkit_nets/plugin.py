@@ -1,0 +1,14 @@
+"""Hook implementations of the ``nets`` plugin."""
+
+from __future__ import annotations
+
+from flowkit import hookimpl
+from flowkit.model import Model
+from flowkit_nets.mlp import MLP
+
+FLOWKIT_PLUGIN_API = 1
+
+
+@hookimpl
+def flowkit_models() -> list[type[Model]]:
+    return [MLP]

@@ -1,0 +1,54 @@
+"""Hook implementations of the ``std`` plugin."""
+
+from __future__ import annotations
+
+from flowkit import hookimpl
+from flowkit.coupling import Coupling
+from flowkit.metric import Metric
+from flowkit.objective import Objective
+from flowkit.parameterization import Parameterization
+from flowkit.path import ProbabilityPath
+from flowkit.solver import Solver
+from flowkit_std.couplings import IndependentCoupling
+from flowkit_std.metrics import SlicedWasserstein
+from flowkit_std.objectives import FlowMatchingObjective
+from flowkit_std.parameterizations import (
+    DataParameterization,
+    EpsilonParameterization,
+    ScoreParameterization,
+    VelocityParameterization,
+)
+from flowkit_std.paths import CondOTPath
+from flowkit_std.solvers import EulerSolver, MidpointSolver
+
+FLOWKIT_PLUGIN_API = 1
+
+
+@hookimpl
+def flowkit_paths() -> list[type[ProbabilityPath]]:
+    return [CondOTPath]
+
+
+@hookimpl
+def flowkit_parameterizations() -> list[type[Parameterization]]:
+    return [VelocityParameterization, ScoreParameterization, EpsilonParameterization, DataParameterization]
+
+
+@hookimpl
+def flowkit_objectives() -> list[type[Objective]]:
+    return [FlowMatchingObjective]
+
+
+@hookimpl
+def flowkit_couplings() -> list[type[Coupling]]:
+    return [IndependentCoupling]
+
+
+@hookimpl
+def flowkit_solvers() -> list[type[Solver]]:
+    return [EulerSolver, MidpointSolver]
+
+
+@hookimpl
+def flowkit_metrics() -> list[type[Metric]]:
+    return [SlicedWasserstein]
