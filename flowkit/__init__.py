@@ -38,7 +38,7 @@ from flowkit.parameterization import Parameterization
 from flowkit.path import GaussianPath, PathSample, ProbabilityPath
 from flowkit.run import RunResult, run
 from flowkit.sampling import SampleResult, sample
-from flowkit.solver import FixedStepSolver, SolveResult, Solver
+from flowkit.solver import FixedStepSolver, Solver, SolveResult
 from flowkit.spec import load_spec, spec_json_schema, validate_spec
 from flowkit.train import Trainer, TrainResult
 

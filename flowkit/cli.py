@@ -103,7 +103,12 @@ def main(ctx: click.Context, debug: bool, strict_plugins: bool | None) -> None:
 
 @main.command("run")
 @click.argument("spec_file", metavar="SPEC", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), help="Run folder (default: output.dir or runs/<name>).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Run folder (default: output.dir or runs/<name>).",
+)
 @click.option("--overwrite", is_flag=True, default=None, help="Replace an existing run folder.")
 @overrides_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars and no summary.")
@@ -128,7 +133,10 @@ def run_command(
                 f"({train['samples_per_s']:.0f} samples/s), final loss {train['final_loss']:.4f}"
             )
         sampled = result.summary["sample"]
-        click.echo(f"sampled {sampled['num_samples']} with {sampled['solver']} ({sampled['nfe']} NFE) in {sampled['seconds']:.1f} s")
+        click.echo(
+            f"sampled {sampled['num_samples']} with {sampled['solver']} "
+            f"({sampled['nfe']} NFE) in {sampled['seconds']:.1f} s"
+        )
         for name, r in result.metrics.items():
             click.echo(f"{name}: {r.value:.4f} (data-vs-data noise floor {r.noise_floor:.4f}, ratio {r.ratio:.2f})")
 

@@ -17,12 +17,6 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 
-class Params(BaseModel):
-    """Base of every component's parameter model: unknown keys are rejected, values are frozen."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
 class Component(ABC):
     """Base of every pluggable component.
 
@@ -35,14 +29,22 @@ class Component(ABC):
 
     kind: ClassVar[str] = "component"
     name: ClassVar[str] = ""
-    Params: ClassVar[type[Params]] = Params
+
+    class Params(BaseModel):
+        """Base of every component's parameter model: unknown keys are rejected, values are frozen.
+
+        A component subclass extends its parent's model: ``class Params(GaussianPath.Params): ...``.
+        """
+
+        model_config = ConfigDict(extra="forbid", frozen=True)
+
     params: Params
 
     def __init__(self, **params: Any) -> None:
         self.params = type(self).Params(**params)
 
     @classmethod
-    def from_params(cls, params: Params | dict[str, Any] | None = None) -> Component:
+    def from_params(cls, params: BaseModel | dict[str, Any] | None = None) -> Component:
         """Build the component from a ``Params`` instance or a plain mapping."""
         if params is None:
             return cls()
@@ -59,3 +61,7 @@ class Component(ABC):
     def __repr__(self) -> str:
         fields = ", ".join(f"{k}={v!r}" for k, v in self.params.model_dump().items())
         return f"{type(self).__name__}({fields})"
+
+
+Params = Component.Params
+"""The base of every component's ``Params`` model (``Component.Params``)."""

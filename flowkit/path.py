@@ -265,7 +265,5 @@ class GaussianPath(ProbabilityPath):
 def require_gaussian(path: ProbabilityPath, what: str) -> GaussianPath:
     """Return ``path`` as a :class:`GaussianPath` or raise a clear error naming ``what`` needs it."""
     if not isinstance(path, GaussianPath):
-        raise IncompatibleComponentsError(
-            f"{what} needs a Gaussian path, but path {path.name!r} is not one"
-        )
+        raise IncompatibleComponentsError(f"{what} needs a Gaussian path, but path {path.name!r} is not one")
     return path

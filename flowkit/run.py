@@ -67,7 +67,7 @@ def resolved_spec(spec: RunSpecBase, components: Components) -> dict[str, Any]:
 
 def default_output(spec: RunSpecBase) -> Path:
     """``output.dir`` if set, else ``runs/<name>``."""
-    out: Any = getattr(spec, "output")
+    out: Any = spec.output  # type: ignore[attr-defined]
     return Path(out.dir) if out.dir else Path("runs") / (spec.name or "run")
 
 
@@ -159,11 +159,11 @@ def run(
         "metrics": {name: r.to_dict() for name, r in metric_results.items()},
     }
     if s.output.plots:
-        data = components.dataset.sample(
-            drawn.samples.shape[0], generator=torch.Generator().manual_seed(spec.seed + 1)
-        )
+        data = components.dataset.sample(drawn.samples.shape[0], generator=torch.Generator().manual_seed(spec.seed + 1))
         plot_samples(staging / "samples.png", drawn.samples, data, title=_title(spec, metric_results))
-        plot_loss(staging / "loss.png", [r["step"] for r in train_result.history], [r["loss"] for r in train_result.history])
+        plot_loss(
+            staging / "loss.png", [r["step"] for r in train_result.history], [r["loss"] for r in train_result.history]
+        )
     write_json(staging / "summary.json", summary)
     final = folder.commit()
     return RunResult(final, summary, components, train_result, drawn, metric_results)

@@ -85,7 +85,8 @@ class FixedStepSolver(Solver):
 
     def num_steps(self) -> int:
         """Number of grid intervals (read from ``params.steps``)."""
-        return int(getattr(self.params, "steps"))
+        steps: int = self.params.steps  # type: ignore[attr-defined]
+        return steps
 
     def integrate(
         self,

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import create_model as _create_model
 
-from flowkit.component import Params
 from flowkit.errors import SpecError
 from flowkit.host import PluginHost, default_host
 from flowkit.registry import Conflict, Registry
@@ -35,6 +35,8 @@ COMPONENT_FIELDS: dict[str, str] = {
     "coupling": "coupling",
 }
 """Top-level spec fields that hold a component, and the kind of each."""
+
+create_model: Any = _create_model  # pydantic's dynamic model factory (typed loosely on purpose)
 
 
 class Section(BaseModel):
@@ -72,7 +74,7 @@ class RunSpecBase(Section):
 def _component_union(kind: str, registry: Registry) -> Any:
     members: list[Any] = []
     for reg in registry.registrations(kind):
-        member = create_model(  # type: ignore[call-overload]
+        member = create_model(
             f"{kind}:{reg.name}",
             __config__=ConfigDict(extra="forbid", title=f"{kind} {reg.name}"),
             __doc__=reg.cls.summary() or None,
@@ -85,7 +87,7 @@ def _component_union(kind: str, registry: Registry) -> Any:
             members.append(_conflict_member(conflict))
     if not members:
         members.append(_missing_member(kind))
-    return Annotated[Union[tuple(members)], Field(discriminator="name")]
+    return Annotated[Union[tuple(members)], Field(discriminator="name")]  # noqa: UP007 (a runtime union of many)
 
 
 def _conflict_member(conflict: Conflict) -> type[BaseModel]:
@@ -94,19 +96,21 @@ def _conflict_member(conflict: Conflict) -> type[BaseModel]:
     def refuse(value: Any) -> Any:
         raise ValueError(message)
 
-    return create_model(  # type: ignore[call-overload, no-any-return]
+    member: type[BaseModel] = create_model(
         f"{conflict.kind}:{conflict.name}",
         __config__=ConfigDict(extra="allow"),
         __validators__={"refuse": model_validator(mode="before")(refuse)},
         name=(Literal[conflict.name], ...),
     )
+    return member
 
 
 def _missing_member(kind: str) -> type[BaseModel]:
-    return create_model(  # type: ignore[call-overload, no-any-return]
+    member: type[BaseModel] = create_model(
         f"{kind}:none-installed",
         name=(Literal[f"<no {kind} installed>"], ...),
     )
+    return member
 
 
 def _default_component(registry: Registry, kind: str, name: str) -> Any:
@@ -121,7 +125,7 @@ def build_spec_model(registry: Registry) -> type[RunSpecBase]:
     def union(kind: str) -> Any:
         return _component_union(kind, registry)
 
-    sample_model = create_model(  # type: ignore[call-overload]
+    sample_model = create_model(
         "SampleSpec",
         __base__=Section,
         __doc__="How to sample after training.",
@@ -129,15 +133,18 @@ def build_spec_model(registry: Registry) -> type[RunSpecBase]:
         num_samples=(int, Field(5000, gt=0, description="Samples to draw (and data points to compare them with).")),
         batch_size=(int, Field(10000, gt=0, description="Samples integrated at once (bounds memory).")),
     )
-    metric_list = list[union("metric")]  # type: ignore[misc]
+    metric_list: Any = list[union("metric")]  # type: ignore[misc]
     default_metrics = ["sliced_w2"] if "sliced_w2" in registry.names("metric") else []
-    evaluate_model = create_model(  # type: ignore[call-overload]
+    evaluate_model = create_model(
         "EvaluateSpec",
         __base__=Section,
         __doc__="How to evaluate the samples.",
-        metrics=(metric_list, Field(default_factory=lambda: [{"name": n} for n in default_metrics], validate_default=True)),
+        metrics=(
+            metric_list,
+            Field(default_factory=lambda: [{"name": n} for n in default_metrics], validate_default=True),
+        ),
     )
-    output_model = create_model(  # type: ignore[call-overload]
+    output_model = create_model(
         "OutputSpec",
         __base__=Section,
         __doc__="Where the run folder goes.",
@@ -156,7 +163,8 @@ def build_spec_model(registry: Registry) -> type[RunSpecBase]:
         "evaluate": (evaluate_model, Field(default_factory=evaluate_model)),
         "output": (output_model, Field(default_factory=output_model)),
     }
-    return create_model("RunSpec", __base__=RunSpecBase, **fields)  # type: ignore[call-overload, no-any-return]
+    spec_model: type[RunSpecBase] = create_model("RunSpec", __base__=RunSpecBase, **fields)
+    return spec_model
 
 
 # ------------------------------------------------------------------------------------------------
@@ -170,10 +178,7 @@ def read_spec_file(path: str | Path) -> dict[str, Any]:
         raise SpecError([f"no such spec file: {p}"])
     text = p.read_text(encoding="utf-8")
     try:
-        if p.suffix.lower() in {".yaml", ".yml"}:
-            data = yaml.safe_load(text)
-        else:
-            data = json.loads(text)
+        data = yaml.safe_load(text) if p.suffix.lower() in {".yaml", ".yml"} else json.loads(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         first = str(exc).splitlines()[0]
         raise SpecError([f"cannot parse: {first}"], source=str(p)) from exc
@@ -283,7 +288,6 @@ def spec_json_schema(host: PluginHost | None = None) -> dict[str, Any]:
 
 __all__ = [
     "COMPONENT_FIELDS",
-    "Params",
     "RunSpecBase",
     "TrainSpec",
     "apply_overrides",

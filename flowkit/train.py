@@ -67,7 +67,9 @@ class Trainer:
         if batch_size <= 0:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
         first = next(model.parameters(), None)
-        self.device = torch.device(device) if device is not None else (first.device if first is not None else torch.device("cpu"))
+        self.device = (
+            torch.device(device) if device is not None else (first.device if first is not None else torch.device("cpu"))
+        )
         self.dtype = dtype or (first.dtype if first is not None else torch.float32)
         self.model = model
         self.path = path
@@ -88,9 +90,9 @@ class Trainer:
         if self.optimizer is None:
             raise ValueError(f"model {self.model.name!r} has no trainable parameters")
         z = self.dataset.sample(self.batch_size, generator=self.generator, dtype=self.dtype).to(self.device)
-        noise = self.path.sample_prior(
-            self.batch_size, z.shape[1:], generator=self.generator, dtype=self.dtype
-        ).to(self.device)
+        noise = self.path.sample_prior(self.batch_size, z.shape[1:], generator=self.generator, dtype=self.dtype).to(
+            self.device
+        )
         if self.coupling is not None:
             z, noise = self.coupling.pair(z, noise, generator=self.generator)
         loss = self.objective.loss(self.field, z, noise, generator=self.generator)

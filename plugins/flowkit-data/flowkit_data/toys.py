@@ -15,18 +15,20 @@ import torch
 from pydantic import Field
 from torch import Tensor
 
-from flowkit import Dataset, Params
+from flowkit import Dataset
 
 
-class ToyParams(Params):
+class ToyParams(Dataset.Params):
     scale: float = Field(1.0, gt=0, description="Multiplies every point.")
 
 
 class ToyDataset(Dataset):
     """Base of the 2D toys: ``draw`` makes unscaled float64 points; ``sample`` scales and casts."""
 
-    Params = ToyParams
-    params: ToyParams
+    class Params(ToyParams):
+        pass
+
+    params: Params
 
     @property
     def event_shape(self) -> tuple[int, ...]:
@@ -58,7 +60,7 @@ class MoonsDataset(ToyDataset):
 
     name: ClassVar[str] = "moons"
 
-    class Params(ToyParams):
+    class Params(ToyDataset.Params):
         noise: float = Field(0.05, ge=0, description="Std of the Gaussian jitter added to each point.")
 
     params: Params
@@ -77,7 +79,7 @@ class EightGaussiansDataset(ToyDataset):
 
     name: ClassVar[str] = "8gaussians"
 
-    class Params(ToyParams):
+    class Params(ToyDataset.Params):
         radius: float = Field(2.0, gt=0, description="Radius of the circle of centres.")
         std: float = Field(0.1, gt=0, description="Std of each Gaussian.")
 

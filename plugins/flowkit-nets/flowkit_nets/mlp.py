@@ -10,7 +10,7 @@ import torch
 from pydantic import Field
 from torch import Tensor, nn
 
-from flowkit import Model, Params
+from flowkit import Model
 from flowkit_nets.embedding import sinusoidal_embedding
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {"silu": nn.SiLU, "relu": nn.ReLU, "gelu": nn.GELU, "tanh": nn.Tanh}
@@ -27,7 +27,7 @@ class MLP(Model):
 
     name: ClassVar[str] = "mlp"
 
-    class Params(Params):
+    class Params(Model.Params):
         width: int = Field(256, gt=0, description="Units per hidden layer.")
         depth: int = Field(4, gt=0, description="Number of hidden layers.")
         time_dim: int = Field(64, gt=0, multiple_of=2, description="Size of the sinusoidal time embedding.")
@@ -54,4 +54,5 @@ class MLP(Model):
                 condition = torch.full((x.shape[0],), self.label_embedding.num_embeddings - 1, device=x.device)
             emb = emb + self.label_embedding(condition.long())
         h = torch.cat([x.reshape(x.shape[0], -1), emb], dim=1)
-        return self.net(h).reshape(x.shape)
+        out: Tensor = self.net(h)
+        return out.reshape(x.shape)

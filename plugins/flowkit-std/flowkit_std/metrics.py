@@ -8,7 +8,7 @@ import torch
 from pydantic import Field
 from torch import Tensor
 
-from flowkit import Metric, Params
+from flowkit import Metric
 
 
 def sliced_wasserstein(
@@ -45,7 +45,7 @@ class SlicedWasserstein(Metric):
 
     name: ClassVar[str] = "sliced_w2"
 
-    class Params(Params):
+    class Params(Metric.Params):
         num_projections: int = Field(256, gt=0, description="Random directions averaged over.")
 
     params: Params

@@ -9,7 +9,7 @@ from pydantic import Field
 from torch import Tensor
 
 from flowkit import Field as FlowField
-from flowkit import Objective, Params
+from flowkit import Objective
 
 
 class FlowMatchingObjective(Objective):
@@ -24,7 +24,7 @@ class FlowMatchingObjective(Objective):
 
     name: ClassVar[str] = "flow_matching"
 
-    class Params(Params):
+    class Params(Objective.Params):
         t_min: float = Field(0.0, ge=0.0, le=1.0, description="Lower end of the training-time window.")
         t_max: float = Field(1.0, ge=0.0, le=1.0, description="Upper end of the training-time window.")
 
@@ -35,7 +35,9 @@ class FlowMatchingObjective(Objective):
         lo = max(self.params.t_min, field.time_range[0])
         hi = min(self.params.t_max, field.time_range[1])
         if hi < lo:
-            raise ValueError(f"objective time window [{self.params.t_min}, {self.params.t_max}] misses the path's range")
+            raise ValueError(
+                f"objective time window [{self.params.t_min}, {self.params.t_max}] misses the path's range"
+            )
         u = torch.rand(n, generator=generator, dtype=like.dtype, device=like.device)
         return lo + (hi - lo) * u
 

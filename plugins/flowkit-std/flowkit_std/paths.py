@@ -8,7 +8,7 @@ import torch
 from pydantic import Field
 from torch import Tensor
 
-from flowkit import GaussianPath, Params
+from flowkit import GaussianPath
 
 
 class CondOTPath(GaussianPath):
@@ -25,7 +25,7 @@ class CondOTPath(GaussianPath):
 
     name: ClassVar[str] = "condot"
 
-    class Params(Params):
+    class Params(GaussianPath.Params):
         sigma_min: float = Field(0.0, ge=0.0, lt=1.0, description="Noise scale left at t = 1.")
         t_eps: float = Field(1e-5, ge=0.0, lt=0.5, description="Margin kept from the singular endpoints.")
 

@@ -8,10 +8,10 @@ from pydantic import Field
 from torch import Tensor
 
 from flowkit import Field as FlowField
-from flowkit import FixedStepSolver, Params
+from flowkit import FixedStepSolver
 
 
-class StepsParams(Params):
+class StepsParams(FixedStepSolver.Params):
     steps: int = Field(100, gt=0, description="Number of uniform steps from t_min to t_max.")
 
 
@@ -19,7 +19,11 @@ class EulerSolver(FixedStepSolver):
     """Explicit Euler: ``x_{k+1} = x_k + h u(x_k, t_k)``. Order 1, one evaluation per step."""
 
     name: ClassVar[str] = "euler"
-    Params = StepsParams
+
+    class Params(StepsParams):
+        pass
+
+    params: Params
 
     def step(self, field: FlowField, x: Tensor, t: Tensor, dt: Tensor) -> Tensor:
         return x + dt * field.velocity(x, t)
@@ -30,7 +34,11 @@ class MidpointSolver(FixedStepSolver):
     evaluations per step."""
 
     name: ClassVar[str] = "midpoint"
-    Params = StepsParams
+
+    class Params(StepsParams):
+        pass
+
+    params: Params
 
     def step(self, field: FlowField, x: Tensor, t: Tensor, dt: Tensor) -> Tensor:
         half = 0.5 * dt

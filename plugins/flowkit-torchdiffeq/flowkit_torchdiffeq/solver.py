@@ -10,7 +10,7 @@ from torch import Tensor
 from torchdiffeq import odeint
 
 from flowkit import Field as FlowField
-from flowkit import Params, Solver
+from flowkit import Solver
 
 FIXED_GRID_METHODS = ("euler", "midpoint", "heun2", "heun3", "rk4", "explicit_adams", "implicit_adams", "fixed_adams")
 ADAPTIVE_METHODS = ("dopri5", "dopri8", "bosh3", "fehlberg2", "adaptive_heun")
@@ -32,7 +32,7 @@ class TorchDiffEqSolver(Solver):
 
     name: ClassVar[str] = "torchdiffeq"
 
-    class Params(Params):
+    class Params(Solver.Params):
         method: Method = Field("dopri5", description="torchdiffeq method.")
         rtol: float = Field(1e-5, gt=0, description="Relative tolerance (adaptive methods).")
         atol: float = Field(1e-5, gt=0, description="Absolute tolerance (adaptive methods).")
