@@ -57,21 +57,30 @@ def _describe(reg: Registration, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def check_model_fits_data(model: Model, dataset: Dataset, device: torch.device, dtype: torch.dtype) -> None:
-    """Run the model on two data points and check the output has the data's shape."""
+    """Run the model on two data points and check the output has the data's shape.
+
+    Raises:
+        IncompatibleComponentsError: if the model fails on the data or returns another shape; the
+            message names the dataset, the model, the data's shape and the shape the model was
+            built for (or returned).
+    """
     x = dataset.sample(2, generator=torch.Generator().manual_seed(0), dtype=dtype).to(device)
+    data_shape = tuple(x.shape[1:])
+    built_for = tuple(model.event_shape)
     t = torch.full((2,), 0.5, dtype=dtype, device=device)
     try:
         with torch.no_grad():
             out = model(x, t)
     except Exception as exc:
+        reason = (str(exc).strip().splitlines() or [""])[0]
         raise IncompatibleComponentsError(
-            f"model {model.name!r} cannot take data of shape {tuple(dataset.event_shape)} from dataset "
-            f"{dataset.name!r}: {type(exc).__name__}: {exc}"
+            f"model {model.name!r} (built for shape {built_for}) cannot take data of shape {data_shape} "
+            f"from dataset {dataset.name!r}: {type(exc).__name__}: {reason}"
         ) from exc
     if out.shape != x.shape:
         raise IncompatibleComponentsError(
-            f"model {model.name!r} returns shape {tuple(out.shape[1:])} for data of shape "
-            f"{tuple(dataset.event_shape)} from dataset {dataset.name!r}"
+            f"model {model.name!r} (built for shape {built_for}) returns shape {tuple(out.shape[1:])} "
+            f"for data of shape {data_shape} from dataset {dataset.name!r}"
         )
 
 
