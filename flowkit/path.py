@@ -187,6 +187,35 @@ class GaussianPath(ProbabilityPath):
         """``lambda_t = log(alpha_t / beta_t)``: half the log signal-to-noise ratio (increasing in t)."""
         return torch.log(self.alpha(t)) - torch.log(self.beta(t))
 
+    def time_at_log_snr(self, log_snr: Tensor) -> Tensor:
+        """Invert :meth:`log_snr` on ``time_range``: the ``t`` with ``lambda_t = log_snr``.
+
+        Values outside the path's log-SNR range map to the nearest end of ``time_range``. The
+        default solves by bisection in float64 (64 halvings, i.e. to machine precision in ``t``),
+        which needs ``lambda_t`` increasing; a path with a closed-form inverse may override it.
+
+        Args:
+            log_snr: target values of ``log(alpha_t / beta_t)``, any shape.
+
+        Returns:
+            Times of the same shape, dtype and device as ``log_snr``.
+        """
+        target = log_snr.detach().to(torch.float64)
+        t0, t1 = self.time_range
+        lo = torch.full_like(target, t0)
+        hi = torch.full_like(target, t1)
+        for _ in range(64):
+            mid = 0.5 * (lo + hi)
+            below = self.log_snr(mid) < target
+            lo = torch.where(below, mid, lo)
+            hi = torch.where(below, hi, mid)
+        return (0.5 * (lo + hi)).to(log_snr.dtype)
+
+    def clamp_time(self, t: Tensor) -> Tensor:
+        """Clamp ``t`` into ``time_range`` (where every coefficient and conversion is finite)."""
+        t0, t1 = self.time_range
+        return t.clamp(min=t0, max=t1)
+
     # --- prior ---------------------------------------------------------------------------------
     def prior_std(self) -> float:
         """Standard deviation of the prior, ``beta_0``."""
@@ -235,10 +264,16 @@ class GaussianPath(ProbabilityPath):
 
     # --- conversions ---------------------------------------------------------------------------
     def conversion_coefficients(self, source: str, target: str, t: Tensor) -> tuple[Tensor, Tensor]:
-        """``(c_x, c_q)`` such that ``target = c_x * x + c_q * source`` at times ``t`` (each ``(B,)``)."""
+        """``(c_x, c_q)`` such that ``target = c_x * x + c_q * source`` at times ``t`` (each ``(B,)``).
+
+        Times are first clamped into ``time_range`` (:meth:`clamp_time`), so the coefficients are
+        finite for every ``t`` in ``[0, 1]``; at a time outside the range they are those of the
+        nearest safe time. Raises ``ValueError`` for an unknown quantity.
+        """
         if source == target:
             check_quantity(source)
             return torch.zeros_like(t), torch.ones_like(t)
+        t = self.clamp_time(t)
         a, b = self.coefficients(source, t)
         a2, b2 = self.coefficients(target, t)
         alpha, beta = self.alpha(t), self.beta(t)
@@ -252,7 +287,11 @@ class GaussianPath(ProbabilityPath):
             value: the prediction of ``source``, shape ``(B, *event_shape)``.
             source, target: quantities (``velocity``, ``score``, ``epsilon``, ``data``).
             x: the states, shape ``(B, *event_shape)``.
-            t: times, ``(B,)`` or a scalar, inside ``time_range`` for a finite answer.
+            t: times, ``(B,)`` or a scalar; times outside ``time_range`` are clamped into it
+                (see :meth:`conversion_coefficients`), so the answer is always finite.
+
+        Returns:
+            The prediction of ``target``, shape ``(B, *event_shape)``.
         """
         if source == target:
             check_quantity(source)

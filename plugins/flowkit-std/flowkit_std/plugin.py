@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from flowkit import hookimpl
 from flowkit.coupling import Coupling
+from flowkit.data import Dataset
 from flowkit.metric import Metric
+from flowkit.model import Model
 from flowkit.objective import Objective
 from flowkit.parameterization import Parameterization
 from flowkit.path import ProbabilityPath
 from flowkit.solver import Solver
 from flowkit_std.couplings import IndependentCoupling
+from flowkit_std.gmm import GaussianMixture
 from flowkit_std.metrics import SlicedWasserstein
 from flowkit_std.objectives import FlowMatchingObjective
+from flowkit_std.oracle import OracleModel
 from flowkit_std.parameterizations import (
     DataParameterization,
     EpsilonParameterization,
@@ -52,3 +56,13 @@ def flowkit_solvers() -> list[type[Solver]]:
 @hookimpl
 def flowkit_metrics() -> list[type[Metric]]:
     return [SlicedWasserstein]
+
+
+@hookimpl
+def flowkit_datasets() -> list[type[Dataset]]:
+    return [GaussianMixture]
+
+
+@hookimpl
+def flowkit_models() -> list[type[Model]]:
+    return [OracleModel]
