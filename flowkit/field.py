@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import torch
 from torch import Tensor
 
 from flowkit.parameterization import Parameterization
@@ -19,6 +20,14 @@ class Field:
     ``(B, *event_shape)`` and times ``(B,)`` to an output of the state's shape; the
     parameterization says what that output is, and the path converts it to what a caller asks for.
 
+    **Classifier-free guidance.** With a ``condition`` (e.g. class labels, ``(B,)``), a
+    ``guidance_scale`` ``w != 1`` and the ``null_condition`` the network was trained with for
+    "no label", the output is ``out_null + w (out_cond - out_null)``. Every conversion is affine
+    in the output with an ``x`` term that does not depend on it, so guiding the raw output is the
+    same as guiding the velocity, score, epsilon or data prediction: guidance works with every
+    parameterization and solver. The two branches run as one batched call (counted as one
+    evaluation).
+
     ``nfe`` counts network evaluations; solvers report the difference across a solve.
     """
 
@@ -28,12 +37,19 @@ class Field:
         parameterization: Parameterization,
         path: ProbabilityPath,
         condition: Tensor | None = None,
+        *,
+        guidance_scale: float = 1.0,
+        null_condition: Tensor | None = None,
     ) -> None:
         parameterization.check_path(path)
+        if guidance_scale != 1.0 and (condition is None or null_condition is None):
+            raise ValueError("guidance needs both a condition and the null condition")
         self.network = network
         self.parameterization = parameterization
         self.path = path
         self.condition = condition
+        self.guidance_scale = guidance_scale
+        self.null_condition = null_condition
         self.nfe = 0
 
     @property
@@ -47,7 +63,13 @@ class Field:
         self.nfe += 1
         if self.condition is None:
             return self.network(x, tt)
-        return self.network(x, tt, self.condition)
+        if self.guidance_scale == 1.0 or self.null_condition is None:
+            return self.network(x, tt, self.condition)
+        both = self.network(
+            torch.cat([x, x]), torch.cat([tt, tt]), torch.cat([self.condition, self.null_condition])
+        )
+        cond, null = both.chunk(2)
+        return null + self.guidance_scale * (cond - null)
 
     def predict(self, quantity: str, x: Tensor, t: Tensor | float) -> Tensor:
         """The model's prediction of ``quantity`` (``velocity``, ``score``, ``epsilon``, ``data``)."""

@@ -47,14 +47,22 @@ def sample(
     device: torch.device | str = "cpu",
     trajectory: bool = False,
     progress: bool = False,
+    labels: Tensor | None = None,
+    null_label: int | None = None,
 ) -> SampleResult:
     """Draw ``num`` samples: prior noise from a generator seeded with ``seed``, integrated by ``solver``.
 
     At most ``batch_size`` samples are integrated at once; only the first chunk's trajectory is
     kept, so memory stays bounded for any ``num``.
+
+    For a class-conditional model, ``labels`` (``(num,)`` integers) are the classes to draw; with
+    ``field.guidance_scale != 1`` the ``null_label`` ("no label" token) gives the unconditional
+    branch of classifier-free guidance.
     """
     if num <= 0:
         raise ValueError(f"number of samples must be positive, got {num}")
+    if labels is not None and labels.shape != (num,):
+        raise ValueError(f"labels must have shape ({num},), got {tuple(labels.shape)}")
     generator = torch.Generator(device="cpu").manual_seed(seed)
     chunks: list[Tensor] = []
     nfe = nfe_total = 0
@@ -66,6 +74,10 @@ def sample(
         while done < num:
             n = min(batch_size, num - done)
             x0 = field.path.sample_prior(n, event_shape, generator=generator, dtype=dtype).to(device)
+            if labels is not None:
+                field.condition = labels[done : done + n].to(device)
+                if null_label is not None:
+                    field.null_condition = torch.full_like(field.condition, null_label)
             result = solver.solve(field, x0, trajectory=trajectory and not chunks, generator=generator)
             if result.trajectory is not None:
                 times, states = result.times, result.trajectory.cpu()
@@ -76,4 +88,6 @@ def sample(
             bar.update(n)
     finally:
         bar.close()
+        if labels is not None:
+            field.condition = field.null_condition = None
     return SampleResult(torch.cat(chunks), nfe, nfe_total, time.perf_counter() - start, times, states)
