@@ -110,20 +110,36 @@ def main(ctx: click.Context, debug: bool, strict_plugins: bool | None) -> None:
     help="Run folder (default: output.dir or runs/<name>).",
 )
 @click.option("--overwrite", is_flag=True, default=None, help="Replace an existing run folder.")
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue an interrupted (or finished) run from its last checkpoint; only steps, logging, "
+    "sampling and evaluation settings may change.",
+)
 @overrides_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars and no summary.")
 @pass_context
 @handle_errors
 def run_command(
-    ctx: Context, spec_file: Path, output: Path | None, overwrite: bool | None, overrides: tuple[str, ...], quiet: bool
+    ctx: Context,
+    spec_file: Path,
+    output: Path | None,
+    overwrite: bool | None,
+    resume: bool,
+    overrides: tuple[str, ...],
+    quiet: bool,
 ) -> None:
-    """Train, sample and evaluate SPEC (JSON or YAML), writing a run folder."""
+    """Train, sample and evaluate SPEC (JSON or YAML), writing a run folder.
+
+    The folder is written as <folder>.partial and moved into place when complete; an existing
+    folder is replaced only with --overwrite.
+    """
     from flowkit.run import run
     from flowkit.spec import load_spec
 
     host = ctx.host()
     spec = load_spec(spec_file, overrides, host=host)
-    result = run(spec, output, overwrite=overwrite, host=host, progress=not quiet)
+    result = run(spec, output, overwrite=overwrite, resume=resume, host=host, progress=not quiet)
     if not quiet:
         click.echo(f"run folder: {result.folder}")
         train = result.summary["train"]

@@ -42,8 +42,6 @@ class Field:
         null_condition: Tensor | None = None,
     ) -> None:
         parameterization.check_path(path)
-        if guidance_scale != 1.0 and (condition is None or null_condition is None):
-            raise ValueError("guidance needs both a condition and the null condition")
         self.network = network
         self.parameterization = parameterization
         self.path = path
@@ -63,8 +61,10 @@ class Field:
         self.nfe += 1
         if self.condition is None:
             return self.network(x, tt)
-        if self.guidance_scale == 1.0 or self.null_condition is None:
+        if self.guidance_scale == 1.0:
             return self.network(x, tt, self.condition)
+        if self.null_condition is None:
+            raise ValueError("classifier-free guidance needs the null condition (the 'no label' token)")
         both = self.network(
             torch.cat([x, x]), torch.cat([tt, tt]), torch.cat([self.condition, self.null_condition])
         )

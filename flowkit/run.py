@@ -3,11 +3,18 @@
 Run folder contents:
 
 * ``spec.json``: the resolved spec, with the plugin, distribution and version of every component;
-* ``model.safetensors``: the trained weights;
+* ``model.safetensors``: the trained weights; ``model_ema.safetensors``: their EMA (when enabled);
+* ``checkpoint/``: everything needed to continue training (``flowkit run SPEC --resume``);
 * ``metrics.jsonl``: one JSON line per logging step (loss, learning rate, samples/s);
-* ``summary.json``: final loss, timings, NFE, every metric with its noise floor;
-* ``samples.pt``: the samples (a plain tensor, loadable with ``torch.load(..., weights_only=True)``);
-* ``samples.png`` and ``loss.png``.
+* ``summary.json``: final loss, timings, NFE, every metric with its settings and noise floor;
+* ``samples.pt``: the samples (a plain tensor, loadable with ``torch.load(..., weights_only=True)``)
+  and, for class-conditional runs, ``labels.pt``;
+* pictures: ``samples.png`` (samples beside data: 2D densities, or image grids), ``loss.png``,
+  ``trajectories.png`` and, for class-conditional image runs, ``classes.png``.
+
+The run is written into ``<folder>.partial`` and moved into place only when complete. An
+interrupted run leaves ``<folder>.partial`` with its last checkpoint; ``resume=True`` continues
+it so that the final weights equal those of an uninterrupted run.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from __future__ import annotations
 import io
 import json
 import platform
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -23,13 +31,20 @@ from typing import Any
 import torch
 
 from flowkit.build import Components, build_components
+from flowkit.checkpoint import find_checkpoint, load_checkpoint, save_checkpoint
+from flowkit.errors import RunFolderError
 from flowkit.evaluation import MetricResult, evaluate
+from flowkit.field import Field
 from flowkit.host import PluginHost
-from flowkit.plots import plot_loss, plot_samples
-from flowkit.runfolder import RunFolder, atomic_write_bytes, save_weights, write_json
+from flowkit.model import Model
+from flowkit.plots import plot_image_grids, plot_loss, plot_samples, plot_trajectories
+from flowkit.runfolder import RunFolder, atomic_write_bytes, atomic_write_text, save_weights, write_json
 from flowkit.sampling import SampleResult, sample
 from flowkit.spec import RunSpecBase
 from flowkit.train import LogRecord, Trainer, TrainResult
+
+RESUME_FREE_SECTIONS = ("name", "sample", "evaluate", "output", "resolved")
+RESUME_FREE_TRAIN_FIELDS = ("steps", "log_every", "checkpoint_every")
 
 
 def flowkit_version() -> str:
@@ -71,13 +86,76 @@ def default_output(spec: RunSpecBase) -> Path:
     return Path(out.dir) if out.dir else Path("runs") / (spec.name or "run")
 
 
+def make_trainer(spec: RunSpecBase, components: Components) -> Trainer:
+    """The :class:`Trainer` a spec describes."""
+    t: Any = spec.train
+    return Trainer(
+        components.model,
+        components.path,
+        components.parameterization,
+        components.objective,
+        components.dataset,
+        components.coupling,
+        batch_size=t.batch_size,
+        lr=t.lr,
+        weight_decay=t.weight_decay,
+        betas=t.betas,
+        grad_clip=t.grad_clip,
+        grad_accum=t.grad_accum,
+        warmup_steps=t.warmup_steps,
+        schedule=t.schedule,
+        total_steps=t.steps,
+        min_lr_ratio=t.min_lr_ratio,
+        ema_decay=t.ema_decay,
+        label_dropout=t.label_dropout if components.model.num_classes else 0.0,
+        precision=t.precision,
+        compile=t.compile,
+        seed=spec.seed,
+        device=components.device,
+        dtype=components.dtype,
+    )
+
+
+def _training_identity(resolved: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in resolved.items() if k not in RESUME_FREE_SECTIONS}
+    out["train"] = {k: v for k, v in resolved.get("train", {}).items() if k not in RESUME_FREE_TRAIN_FIELDS}
+    return out
+
+
+def check_resumable(previous_spec: Path, resolved: dict[str, Any]) -> None:
+    """Refuse to resume when the spec changed in anything but steps, logging, sampling or evaluation."""
+    try:
+        previous = json.loads(previous_spec.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise RunFolderError(f"cannot resume: {previous_spec} is unreadable ({exc})") from exc
+    old, new = _training_identity(previous), _training_identity(resolved)
+    changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    if "train" in changed:
+        changed.remove("train")
+        keys = set(old.get("train", {})) | set(new.get("train", {}))
+        changed += [f"train.{k}" for k in sorted(keys) if old["train"].get(k) != new["train"].get(k)]
+    if changed:
+        raise RunFolderError(f"cannot resume {previous_spec.parent}: the spec changed in {', '.join(changed)}")
+
+
+def class_labels(num: int, requested: list[int] | None, num_classes: int) -> torch.Tensor:
+    """``num`` labels cycling through ``requested`` (default: every class in turn)."""
+    pool = requested if requested else list(range(num_classes))
+    bad = [c for c in pool if not 0 <= c < num_classes]
+    if bad:
+        raise RunFolderError(f"sample.labels {bad} are outside the dataset's classes 0..{num_classes - 1}")
+    return torch.tensor(pool, dtype=torch.long).repeat(-(-num // len(pool)))[:num]
+
+
 def run(
     spec: RunSpecBase,
     output: str | Path | None = None,
     *,
     overwrite: bool | None = None,
+    resume: bool = False,
     host: PluginHost | None = None,
     progress: bool = False,
+    on_log: Callable[[LogRecord], None] | None = None,
 ) -> RunResult:
     """Train, sample and evaluate ``spec``, writing the run folder.
 
@@ -85,47 +163,80 @@ def run(
         spec: a validated spec (:func:`flowkit.load_spec` / :func:`flowkit.validate_spec`).
         output: the run folder (default: ``output.dir`` or ``runs/<name>``).
         overwrite: replace an existing folder (default: ``output.overwrite``).
+        resume: continue an interrupted run (``<folder>.partial``) or a finished one, from its
+            last checkpoint; the spec may differ only in steps, logging, sampling and evaluation.
         progress: show progress bars (only when stderr is a terminal).
+        on_log: called with every training log record.
 
     Raises:
-        RunFolderError: the folder exists and overwriting was not asked for (checked before any work).
+        RunFolderError: the folder exists and overwriting was not asked for (checked before any
+            work), or there is nothing to resume.
     """
     s: Any = spec
-    folder = RunFolder(output or default_output(spec), overwrite=s.output.overwrite if overwrite is None else overwrite)
+    allow = s.output.overwrite if overwrite is None else overwrite
+    folder = RunFolder(output or default_output(spec), overwrite=allow, resume=resume)
     components = build_components(spec, host)
     staging = folder.open()
-    write_json(staging / "spec.json", resolved_spec(spec, components))
-
+    resolved = resolved_spec(spec, components)
     metrics_file = staging / "metrics.jsonl"
-    metrics_file.touch()
+    checkpoint_dir = staging / "checkpoint"
+
+    trainer = make_trainer(spec, components) if components.model.trainable else None
+    if resume:
+        if trainer is not None:
+            if find_checkpoint(checkpoint_dir) is None:
+                raise RunFolderError(f"nothing to resume in {staging}: it has no checkpoint")
+            check_resumable(staging / "spec.json", resolved)
+            trainer.load_state(*load_checkpoint(checkpoint_dir))
+        kept = _read_log(metrics_file, up_to=trainer.step if trainer else 0)
+        atomic_write_text(metrics_file, "".join(json.dumps(r) + "\n" for r in kept))
+    else:
+        metrics_file.write_text("", encoding="utf-8")
+    write_json(staging / "spec.json", resolved)
 
     def log(record: LogRecord) -> None:
         with metrics_file.open("a", encoding="utf-8") as f:
             f.write(json.dumps(record) + "\n")
+        if on_log is not None:
+            on_log(record)
+
+    def checkpoint(tr: Trainer) -> None:
+        tensors, state = tr.state()
+        save_checkpoint(checkpoint_dir, tensors, state)
 
     train_result = TrainResult()
-    if components.model.trainable and s.train.steps > 0:
-        trainer = Trainer(
-            components.model,
-            components.path,
-            components.parameterization,
-            components.objective,
-            components.dataset,
-            components.coupling,
-            batch_size=s.train.batch_size,
-            lr=s.train.lr,
-            weight_decay=s.train.weight_decay,
-            grad_clip=s.train.grad_clip,
-            seed=spec.seed,
-            device=components.device,
-            dtype=components.dtype,
-        )
-        train_result = trainer.fit(s.train.steps, log_every=s.train.log_every, on_log=log, progress=progress)
-    save_weights(staging / "model.safetensors", components.model, {"flowkit": flowkit_version()})
+    if trainer is not None and trainer.step < s.train.steps:
+        try:
+            train_result = trainer.fit(
+                s.train.steps - trainer.step,
+                log_every=s.train.log_every,
+                on_log=log,
+                checkpoint_every=s.train.checkpoint_every,
+                on_checkpoint=checkpoint,
+                progress=progress,
+            )
+        except KeyboardInterrupt as exc:
+            found = find_checkpoint(checkpoint_dir)
+            hint = "continue it with --resume" if found else "it has no checkpoint yet (set train.checkpoint_every)"
+            raise RunFolderError(
+                f"interrupted at step {trainer.step}; the partial run is in {staging}; {hint}"
+            ) from exc
+    if trainer is not None:
+        checkpoint(trainer)
+        save_weights(staging / "model.safetensors", components.model, {"flowkit": flowkit_version()})
+        if trainer.ema is not None:
+            save_weights(staging / "model_ema.safetensors", trainer.ema.module, {"flowkit": flowkit_version()})
+    else:
+        save_weights(staging / "model.safetensors", components.model, {"flowkit": flowkit_version()})
 
-    components.model.eval()
+    use_ema = trainer is not None and trainer.ema is not None and s.sample.use_ema
+    network: Model = trainer.sampling_model() if (trainer is not None and use_ema) else components.model
+    network.eval()
+    field = Field(network, components.parameterization, components.path, guidance_scale=s.sample.guidance_scale)
+    num_classes = network.num_classes
+    labels = class_labels(s.sample.num_samples, s.sample.labels, num_classes) if num_classes else None
     drawn = sample(
-        components.field(),
+        field,
         components.solver,
         s.sample.num_samples,
         components.dataset.event_shape,
@@ -134,39 +245,102 @@ def run(
         dtype=components.dtype,
         device=components.device,
         progress=progress,
+        labels=labels,
+        null_label=num_classes,
     )
-    buffer = _tensor_bytes(drawn.samples)
-    atomic_write_bytes(staging / "samples.pt", buffer)
+    atomic_write_bytes(staging / "samples.pt", _tensor_bytes(drawn.samples))
+    if labels is not None:
+        atomic_write_bytes(staging / "labels.pt", _tensor_bytes(labels))
     metric_results = evaluate(drawn.samples, components.dataset, components.metrics, seed=spec.seed)
 
+    history = _read_log(metrics_file, up_to=None)
+    final_loss = history[-1]["loss"] if history else None
     summary: dict[str, Any] = {
         "name": spec.name,
         "seed": spec.seed,
         "flowkit": flowkit_version(),
         "train": {
-            "steps": s.train.steps if components.model.trainable else 0,
-            "final_loss": train_result.final_loss if train_result.history else None,
+            "steps": trainer.step if trainer is not None else 0,
+            "final_loss": final_loss,
             "seconds": train_result.seconds,
             "samples_per_s": train_result.samples_per_s,
             "num_parameters": sum(p.numel() for p in components.model.parameters()),
+            "ema": use_ema,
         },
         "sample": {
             "solver": components.provenance["solver"]["name"],
+            "solver_params": components.provenance["solver"]["params"],
             "num_samples": s.sample.num_samples,
             "nfe": drawn.nfe,
             "seconds": drawn.seconds,
+            "guidance_scale": s.sample.guidance_scale if num_classes else None,
         },
         "metrics": {name: r.to_dict() for name, r in metric_results.items()},
     }
     if s.output.plots:
-        data = components.dataset.sample(drawn.samples.shape[0], generator=torch.Generator().manual_seed(spec.seed + 1))
-        plot_samples(staging / "samples.png", drawn.samples, data, title=_title(spec, metric_results))
-        plot_loss(
-            staging / "loss.png", [r["step"] for r in train_result.history], [r["loss"] for r in train_result.history]
-        )
+        _pictures(staging, spec, components, field, drawn, labels, metric_results, history)
     write_json(staging / "summary.json", summary)
     final = folder.commit()
     return RunResult(final, summary, components, train_result, drawn, metric_results)
+
+
+def _pictures(
+    folder: Path,
+    spec: RunSpecBase,
+    components: Components,
+    field: Field,
+    drawn: SampleResult,
+    labels: torch.Tensor | None,
+    metrics: dict[str, MetricResult],
+    history: list[LogRecord],
+) -> None:
+    data = components.dataset.sample(drawn.samples.shape[0], generator=torch.Generator().manual_seed(spec.seed + 1))
+    shape = components.dataset.event_shape
+    plot_loss(folder / "loss.png", [r["step"] for r in history], [r["loss"] for r in history])
+    is_image = len(shape) == 3
+    few = 16 if is_image else 200
+    few_labels = labels[:few] if labels is not None else None
+    traj = sample(
+        field,
+        components.solver,
+        min(few, drawn.samples.shape[0]),
+        shape,
+        seed=spec.seed,
+        dtype=components.dtype,
+        device=components.device,
+        trajectory=True,
+        labels=few_labels,
+        null_label=field.network.num_classes if labels is not None else None,  # type: ignore[attr-defined]
+    )
+    if is_image:
+        n = min(64, drawn.samples.shape[0])
+        plot_image_grids(folder / "samples.png", [("data", data[:n]), ("samples", drawn.samples[:n])], nrow=8)
+        if traj.trajectory is not None:
+            steps = traj.trajectory.shape[0]
+            picks = sorted({round(i * (steps - 1) / 7) for i in range(8)})
+            frames = traj.trajectory[picks][:, :8]  # (8 times, 8 samples, C, H, W)
+            plot_image_grids(
+                folder / "trajectories.png",
+                [("t = 0 ... 1 (left to right)", frames.transpose(0, 1).reshape(-1, *shape))],
+                nrow=8,
+            )
+        if labels is not None:
+            num_classes = int(labels.max()) + 1
+            per_class = [drawn.samples[labels == c][:8] for c in range(num_classes)]
+            rows = torch.cat([p for p in per_class if p.shape[0] == 8]) if per_class else drawn.samples[:0]
+            if rows.shape[0]:
+                plot_image_grids(folder / "classes.png", [("one row per class", rows)], nrow=rows.shape[0] // 8)
+    else:
+        plot_samples(folder / "samples.png", drawn.samples, data, title=_title(spec, metrics))
+        if traj.trajectory is not None and traj.times is not None:
+            plot_trajectories(folder / "trajectories.png", traj.times, traj.trajectory, data[:5000])
+
+
+def _read_log(path: Path, up_to: int | None) -> list[LogRecord]:
+    if not path.is_file():
+        return []
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [r for r in records if up_to is None or r["step"] <= up_to]
 
 
 def _title(spec: RunSpecBase, metrics: dict[str, MetricResult]) -> str:

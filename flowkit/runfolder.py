@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +20,19 @@ from safetensors.torch import load_file, save_file
 from flowkit.errors import CheckpointError, RunFolderError
 
 
+def _temp_name(path: Path) -> Path:
+    """A fresh hidden name next to ``path`` for a file that is renamed onto it once written."""
+    return path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    """Write ``data`` to ``path`` through a temporary file and a rename.
+
+    The file gets the permissions of a plain ``open(path, "wb")`` (``0o666`` less the umask).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = _temp_name(path)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -47,10 +56,9 @@ def save_weights(path: Path, module: torch.nn.Module, metadata: dict[str, str] |
     """Save a module's state dict as safetensors, atomically."""
     state = {k: v.detach().contiguous().cpu() for k, v in module.state_dict().items()}
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
+    tmp = _temp_name(path)
     try:
-        save_file(state, tmp, metadata=metadata)
+        save_file(state, str(tmp), metadata=metadata)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -71,15 +79,16 @@ def load_weights(path: Path, module: torch.nn.Module) -> None:
 class RunFolder:
     """A run folder being written: files go to ``staging`` until :meth:`commit` renames it to ``target``."""
 
-    def __init__(self, target: str | Path, *, overwrite: bool = False) -> None:
+    def __init__(self, target: str | Path, *, overwrite: bool = False, resume: bool = False) -> None:
         self.target = Path(target)
         self.overwrite = overwrite
+        self.resume = resume
         self.staging = self.target.with_name(self.target.name + ".partial")
         self.check()
 
     def check(self) -> None:
         """Raise :class:`RunFolderError` if the target exists and may not be replaced."""
-        if self.target.exists() and not self.overwrite:
+        if self.target.exists() and not (self.overwrite or self.resume):
             raise RunFolderError(
                 f"run folder {self.target} already exists; pass --overwrite (or set output.overwrite) to replace it"
             )
@@ -87,8 +96,19 @@ class RunFolder:
             raise RunFolderError(f"{self.target} exists and is not a folder")
 
     def open(self) -> Path:
-        """Create a fresh staging folder and return it."""
+        """Create a fresh staging folder and return it.
+
+        When resuming, the staging folder of an interrupted run is kept as it is; failing that, a
+        finished run's folder is copied into staging so training can continue from its checkpoint.
+        """
         self.check()
+        if self.resume:
+            if self.staging.is_dir():
+                return self.staging
+            if self.target.is_dir():
+                shutil.copytree(self.target, self.staging)
+                return self.staging
+            raise RunFolderError(f"nothing to resume: neither {self.staging} nor {self.target} exists")
         if self.staging.exists():
             shutil.rmtree(self.staging)
         try:
