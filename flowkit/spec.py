@@ -46,14 +46,30 @@ class Section(BaseModel):
 
 
 class TrainSpec(Section):
-    """How to train (all optional)."""
+    """How to train (every field optional)."""
 
     steps: int = Field(2000, ge=0, description="Optimizer steps (0 trains nothing).")
-    batch_size: int = Field(256, gt=0, description="Data points per step.")
+    batch_size: int = Field(256, gt=0, description="Data points per micro-batch.")
+    grad_accum: int = Field(1, gt=0, description="Micro-batches accumulated per optimizer step.")
     lr: float = Field(1e-3, gt=0, description="Peak learning rate of AdamW.")
     weight_decay: float = Field(0.0, ge=0, description="AdamW weight decay.")
+    betas: tuple[float, float] = Field((0.9, 0.999), description="AdamW moment decays.")
+    warmup_steps: int = Field(0, ge=0, description="Linear learning-rate warm-up steps.")
+    schedule: Literal["constant", "cosine"] = Field("constant", description="Learning rate after warm-up.")
+    min_lr_ratio: float = Field(0.0, ge=0, le=1, description="Final learning rate of the cosine schedule / peak.")
     grad_clip: float | None = Field(None, gt=0, description="Clip the gradient norm to this value.")
+    ema_decay: float | None = Field(
+        0.999, gt=0, lt=1, description="Decay of the EMA weights used for sampling (null: no EMA)."
+    )
+    label_dropout: float = Field(
+        0.1, ge=0, lt=1, description="Probability of dropping a label (class-conditional models; enables guidance)."
+    )
+    precision: Literal["float32", "bf16", "fp16"] = Field("float32", description="Autocast precision.")
+    compile: bool = Field(False, description="Compile the model with torch.compile.")
     log_every: int = Field(100, gt=0, description="Write a metrics.jsonl line every this many steps.")
+    checkpoint_every: int | None = Field(
+        None, gt=0, description="Write a resumable checkpoint every this many steps (and always at the end)."
+    )
 
 
 class RunSpecBase(Section):
@@ -113,10 +129,21 @@ def _missing_member(kind: str) -> type[BaseModel]:
     return member
 
 
+def _default_available(registry: Registry, kind: str, name: str) -> bool:
+    # A conflicting default stays the default, so its validation names both providers instead of
+    # silently turning the field into a required one.
+    return name in registry.names(kind) or registry.conflict(kind, name) is not None
+
+
 def _default_component(registry: Registry, kind: str, name: str) -> Any:
-    if name in registry.names(kind):
+    if _default_available(registry, kind, name):
         return Field(default_factory=lambda: {"name": name}, validate_default=True)
     return ...
+
+
+def _default_section() -> Any:
+    # Validated in place (not built by a factory) so an error inside it keeps its full location.
+    return Field(default_factory=dict, validate_default=True)
 
 
 def build_spec_model(registry: Registry) -> type[RunSpecBase]:
@@ -132,9 +159,18 @@ def build_spec_model(registry: Registry) -> type[RunSpecBase]:
         solver=(union("solver"), _default_component(registry, "solver", "euler")),
         num_samples=(int, Field(5000, gt=0, description="Samples to draw (and data points to compare them with).")),
         batch_size=(int, Field(10000, gt=0, description="Samples integrated at once (bounds memory).")),
+        use_ema=(bool, Field(True, description="Sample with the EMA weights when the run has them.")),
+        guidance_scale=(
+            float,
+            Field(1.0, ge=0, description="Classifier-free guidance scale w: out = uncond + w (cond - uncond)."),
+        ),
+        labels=(
+            list[int] | None,
+            Field(None, description="Class labels to sample (cycled); default: every class in turn."),
+        ),
     )
     metric_list: Any = list[union("metric")]  # type: ignore[misc]
-    default_metrics = ["sliced_w2"] if "sliced_w2" in registry.names("metric") else []
+    default_metrics = ["sliced_w2"] if _default_available(registry, "metric", "sliced_w2") else []
     evaluate_model = create_model(
         "EvaluateSpec",
         __base__=Section,
@@ -159,9 +195,9 @@ def build_spec_model(registry: Registry) -> type[RunSpecBase]:
         "parameterization": (union("parameterization"), _default_component(registry, "parameterization", "velocity")),
         "objective": (union("objective"), _default_component(registry, "objective", "flow_matching")),
         "coupling": (union("coupling"), _default_component(registry, "coupling", "independent")),
-        "sample": (sample_model, Field(default_factory=sample_model)),
-        "evaluate": (evaluate_model, Field(default_factory=evaluate_model)),
-        "output": (output_model, Field(default_factory=output_model)),
+        "sample": (sample_model, _default_section()),
+        "evaluate": (evaluate_model, _default_section()),
+        "output": (output_model, _default_section()),
     }
     spec_model: type[RunSpecBase] = create_model("RunSpec", __base__=RunSpecBase, **fields)
     return spec_model
@@ -181,6 +217,9 @@ def read_spec_file(path: str | Path) -> dict[str, Any]:
         data = yaml.safe_load(text) if p.suffix.lower() in {".yaml", ".yml"} else json.loads(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         first = str(exc).splitlines()[0]
+        mark = getattr(exc, "problem_mark", None)
+        if isinstance(exc, yaml.MarkedYAMLError) and mark is not None:  # YAML puts the position on later lines
+            first = f"{exc.problem or first} (line {mark.line + 1}, column {mark.column + 1})"
         raise SpecError([f"cannot parse: {first}"], source=str(p)) from exc
     if not isinstance(data, dict):
         raise SpecError(["the spec must be a mapping (a JSON object)"], source=str(p))
@@ -202,6 +241,9 @@ def apply_overrides(data: Mapping[str, Any], overrides: Sequence[str]) -> dict[s
         except yaml.YAMLError:
             value = raw
         parts = key.strip().split(".")
+        if not all(part.strip() for part in parts):
+            raise SpecError([f"override {item!r} has an empty key part"])
+        parts = [part.strip() for part in parts]
         node: Any = out
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
