@@ -1,6 +1,6 @@
-"""Two-dimensional toy distributions, sampled fresh on every call.
+"""Toy distributions, sampled fresh on every call: the 2D toys and the 1D two-point example.
 
-Every toy takes a ``scale`` param that multiplies the points, so specs can reproduce the scalings
+Every 2D toy takes a ``scale`` param that multiplies the points, so specs can reproduce the scalings
 used in the literature (e.g. ``scale = 1 / 0.45`` for the checkerboard of the flow-matching 2D
 example).
 """
@@ -90,3 +90,79 @@ class EightGaussiansDataset(ToyDataset):
         angle = 2 * math.pi * k / 8
         centres = self.params.radius * torch.stack([torch.cos(angle), torch.sin(angle)], dim=1)
         return centres + self.params.std * torch.randn(n, 2, generator=generator, dtype=torch.float64)
+
+
+class CirclesDataset(ToyDataset):
+    """Two concentric rings: radius ``radius`` and ``factor * radius``, half of the points on each.
+
+    Angles are uniform; each point gets Gaussian jitter of std ``noise`` in both coordinates.
+    """
+
+    name: ClassVar[str] = "circles"
+
+    class Params(ToyDataset.Params):
+        radius: float = Field(2.0, gt=0, description="Radius of the outer ring.")
+        factor: float = Field(0.5, gt=0, lt=1, description="Inner radius as a fraction of the outer radius.")
+        noise: float = Field(0.03, ge=0, description="Std of the Gaussian jitter added to each point.")
+
+    params: Params
+
+    def draw(self, n: int, generator: torch.Generator | None) -> Tensor:
+        p = self.params
+        inner = torch.rand(n, generator=generator) < 0.5
+        angle = 2 * math.pi * torch.rand(n, generator=generator, dtype=torch.float64)
+        r = torch.where(inner, p.factor * p.radius, p.radius).to(torch.float64)
+        pts = r[:, None] * torch.stack([torch.cos(angle), torch.sin(angle)], dim=1)
+        return pts + p.noise * torch.randn(n, 2, generator=generator, dtype=torch.float64)
+
+
+class SpiralsDataset(ToyDataset):
+    """Two interleaved spiral arms (Archimedean, the second one turned by half a revolution).
+
+    A point of arm ``k`` at angle ``theta`` in ``[0, 2 pi turns]`` sits at radius
+    ``radius * theta / (2 pi turns)`` and polar angle ``theta + k pi``; ``theta = 2 pi turns sqrt(u)``
+    with ``u`` uniform spreads points about evenly along each arm. Half of the points lie on each
+    arm; each gets Gaussian jitter of std ``noise``.
+    """
+
+    name: ClassVar[str] = "spirals"
+
+    class Params(ToyDataset.Params):
+        radius: float = Field(2.0, gt=0, description="Radius at the outer end of each arm.")
+        turns: float = Field(1.5, gt=0, description="Revolutions each arm makes around the origin.")
+        noise: float = Field(0.03, ge=0, description="Std of the Gaussian jitter added to each point.")
+
+    params: Params
+
+    def draw(self, n: int, generator: torch.Generator | None) -> Tensor:
+        p = self.params
+        arm = torch.randint(0, 2, (n,), generator=generator).double()
+        total = 2 * math.pi * p.turns
+        theta = total * torch.rand(n, generator=generator, dtype=torch.float64).sqrt()
+        r = p.radius * theta / total
+        angle = theta + math.pi * arm
+        pts = r[:, None] * torch.stack([torch.cos(angle), torch.sin(angle)], dim=1)
+        return pts + p.noise * torch.randn(n, 2, generator=generator, dtype=torch.float64)
+
+
+class TwoPointsDataset(Dataset):
+    """The one-dimensional two-point example: ``z = -location`` or ``+location``, each with probability 1/2.
+
+    Event shape ``(1,)``. With the default ``location = 2`` this is the distribution whose
+    marginal vector field the flow-matching lecture notes derive in closed form.
+    """
+
+    name: ClassVar[str] = "two_points"
+
+    class Params(Dataset.Params):
+        location: float = Field(2.0, gt=0, description="The two points are -location and +location.")
+
+    params: Params
+
+    @property
+    def event_shape(self) -> tuple[int, ...]:
+        return (1,)
+
+    def sample(self, n: int, *, generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32) -> Tensor:
+        sign = 2.0 * torch.randint(0, 2, (n, 1), generator=generator, dtype=torch.float64) - 1.0
+        return (self.params.location * sign).to(dtype)
