@@ -1,8 +1,29 @@
-"""Regression objectives on conditional targets."""
+"""Regression objectives on conditional targets, each independent of the parameterization.
+
+Every objective here draws times ``t`` with the shared samplers of :mod:`flowkit_std.time_samplers`,
+builds ``x_t = alpha_t z + beta_t eps`` with the path, reads the network's prediction of the
+quantity it regresses through ``field.predict`` (so a network that predicts any quantity trains
+with any objective, the path converting between them), and returns
+
+``loss = mean_i  w(t_i) || r_i ||^2``,
+
+the squared residual ``r_i`` summed over the event dimensions, weighted, averaged over the batch.
+
+* ``flow_matching``: ``r = v_theta - (alpha'_t z + beta'_t eps)``; optimum: the velocity ``u_t(x)``;
+* ``score_matching``: ``r = s_theta + eps / beta_t`` (form ``score``) or ``r = beta_t s_theta + eps``
+  (form ``ddpm``); optimum: the score ``grad log p_t(x)``;
+* ``epsilon_mse``: ``r = eps_theta - eps``; optimum: ``E[eps | x_t = x]``;
+* ``data_mse``: ``r = z_theta - z``; optimum: ``E[z | x_t = x]``.
+
+The conditional and marginal versions of each loss differ by a constant independent of the
+network (for flow matching this is the theorem in the lecture notes), so minimising the
+conditional loss, which needs no marginal, trains the marginal quantity.
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from abc import abstractmethod
+from typing import ClassVar, Literal
 
 import torch
 from pydantic import Field
@@ -10,36 +31,40 @@ from torch import Tensor
 
 from flowkit import Field as FlowField
 from flowkit import Objective
+from flowkit.errors import IncompatibleComponentsError
+from flowkit.path import PathSample, expand_like, require_gaussian
+from flowkit_std.time_samplers import TimeSamplingParams, sample_times
 
 
-class FlowMatchingObjective(Objective):
-    """Conditional flow matching: ``E_{t, z, eps} || u_theta(x_t, t) - u_t(x_t | z) ||^2``.
+class RegressionObjective(Objective):
+    """Base of the built-in objectives: ``mean_i w(t_i) || residual_i ||^2``.
 
-    Its gradient equals that of the (intractable) marginal flow-matching loss, because the two
-    losses differ by a constant. Times are drawn uniformly in the path's time range (intersected
-    with ``[t_min, t_max]``). The network is read through the parameterization, so a network that
-    predicts epsilon, score or data trains with this loss as well. The squared error is summed over
-    the event dimensions and averaged over the batch.
+    A subclass names the ``quantity`` it regresses and implements :meth:`residual` (and may
+    override :meth:`weight`). Time sampling is configured by :class:`TimeSamplingParams`.
+
+    Raises (from :meth:`loss`):
+        IncompatibleComponentsError: if the path cannot give the regressed quantity's target.
+        ValueError: if ``z`` and ``noise`` differ in shape or the time window is empty.
     """
 
-    name: ClassVar[str] = "flow_matching"
+    quantity: ClassVar[str] = "velocity"
 
-    class Params(Objective.Params):
-        t_min: float = Field(0.0, ge=0.0, le=1.0, description="Lower end of the training-time window.")
-        t_max: float = Field(1.0, ge=0.0, le=1.0, description="Upper end of the training-time window.")
+    class Params(TimeSamplingParams):
+        pass
 
     params: Params
 
     def sample_times(self, n: int, field: FlowField, like: Tensor, generator: torch.Generator | None) -> Tensor:
-        """Uniform times in ``[max(t_min, path t_min), min(t_max, path t_max)]``, shape ``(n,)``."""
-        lo = max(self.params.t_min, field.time_range[0])
-        hi = min(self.params.t_max, field.time_range[1])
-        if hi < lo:
-            raise ValueError(
-                f"objective time window [{self.params.t_min}, {self.params.t_max}] misses the path's range"
-            )
-        u = torch.rand(n, generator=generator, dtype=like.dtype, device=like.device)
-        return lo + (hi - lo) * u
+        """``n`` training times, ``(n,)``, in the window of the params and ``field.time_range``."""
+        return sample_times(n, self.params, field.time_range, generator=generator, dtype=like.dtype, device=like.device)
+
+    @abstractmethod
+    def residual(self, field: FlowField, draw: PathSample) -> Tensor:
+        """The per-sample residual ``r`` at ``draw`` (same shape as ``draw.x``)."""
+
+    def weight(self, field: FlowField, draw: PathSample) -> Tensor | None:
+        """The per-sample weight ``w(t)``, ``(B,)``, or ``None`` for 1."""
+        return None
 
     def loss(
         self,
@@ -49,8 +74,103 @@ class FlowMatchingObjective(Objective):
         *,
         generator: torch.Generator | None = None,
     ) -> Tensor:
+        if self.quantity not in field.path.quantities:
+            raise IncompatibleComponentsError(
+                f"objective {self.name!r} regresses {self.quantity!r}, but path {field.path.name!r} "
+                f"only provides {', '.join(field.path.quantities)}"
+            )
+        if z.shape != noise.shape:
+            raise ValueError(f"z and noise must have the same shape, got {tuple(z.shape)} and {tuple(noise.shape)}")
         t = self.sample_times(z.shape[0], field, z, generator)
         draw = field.path.sample(z, t, noise)
-        pred = field.velocity(draw.x, draw.t)
-        err = (pred - draw.target("velocity")).pow(2)
-        return err.reshape(err.shape[0], -1).sum(dim=1).mean()
+        r = self.residual(field, draw)
+        per_sample = r.pow(2).reshape(r.shape[0], -1).sum(dim=1)
+        w = self.weight(field, draw)
+        if w is not None:
+            per_sample = w * per_sample
+        return per_sample.mean()
+
+
+class FlowMatchingObjective(RegressionObjective):
+    """Conditional flow matching: ``E_{t, z, eps} || v_theta(x_t, t) - (alpha'_t z + beta'_t eps) ||^2``.
+
+    Its gradient equals that of the (intractable) marginal flow-matching loss, because the two
+    losses differ by a constant. The network is read through the parameterization, so a network
+    that predicts epsilon, score or data trains with this loss as well.
+    """
+
+    name: ClassVar[str] = "flow_matching"
+    quantity: ClassVar[str] = "velocity"
+
+    class Params(RegressionObjective.Params):
+        pass
+
+    params: Params
+
+    def residual(self, field: FlowField, draw: PathSample) -> Tensor:
+        return field.predict("velocity", draw.x, draw.t) - draw.target("velocity")
+
+
+class ScoreMatchingObjective(RegressionObjective):
+    """Conditional (denoising) score matching on a Gaussian path.
+
+    The conditional score is ``grad log p_t(x_t | z) = -eps / beta_t``. Two forms:
+
+    * ``form="score"``: ``E || s_theta(x_t, t) + eps / beta_t ||^2
+      = E (1 / beta_t^2) || beta_t s_theta + eps ||^2``, the plain conditional score-matching loss;
+      its weight ``1 / beta_t^2`` grows without bound toward the data end, so pair it with a
+      ``t_max`` window (or ``sigma_min > 0``) for stable training;
+    * ``form="ddpm"``: ``E || beta_t s_theta(x_t, t) + eps ||^2``, the same loss with the weight
+      ``1 / beta_t^2`` dropped (the DDPM simplification; the noise-prediction loss written in score
+      form). Both are minimised by the marginal score.
+
+    Raises (from :meth:`loss`): :class:`IncompatibleComponentsError` on a non-Gaussian path.
+    """
+
+    name: ClassVar[str] = "score_matching"
+    quantity: ClassVar[str] = "score"
+
+    class Params(RegressionObjective.Params):
+        form: Literal["score", "ddpm"] = Field(
+            "ddpm", description="'score': the 1/beta_t^2-weighted loss; 'ddpm': the weight dropped."
+        )
+
+    params: Params
+
+    def residual(self, field: FlowField, draw: PathSample) -> Tensor:
+        path = require_gaussian(field.path, f"objective {self.name!r}")
+        score = field.predict("score", draw.x, draw.t)
+        beta = expand_like(path.beta(draw.t), draw.x)
+        if self.params.form == "ddpm":
+            return beta * score + draw.noise
+        return score + draw.noise / beta
+
+
+class EpsilonObjective(RegressionObjective):
+    """Noise prediction: ``E || eps_theta(x_t, t) - eps ||^2`` (minimised by ``E[eps | x_t]``)."""
+
+    name: ClassVar[str] = "epsilon_mse"
+    quantity: ClassVar[str] = "epsilon"
+
+    class Params(RegressionObjective.Params):
+        pass
+
+    params: Params
+
+    def residual(self, field: FlowField, draw: PathSample) -> Tensor:
+        return field.predict("epsilon", draw.x, draw.t) - draw.noise
+
+
+class DataObjective(RegressionObjective):
+    """Data prediction: ``E || z_theta(x_t, t) - z ||^2`` (minimised by ``E[z | x_t]``)."""
+
+    name: ClassVar[str] = "data_mse"
+    quantity: ClassVar[str] = "data"
+
+    class Params(RegressionObjective.Params):
+        pass
+
+    params: Params
+
+    def residual(self, field: FlowField, draw: PathSample) -> Tensor:
+        return field.predict("data", draw.x, draw.t) - draw.z

@@ -19,24 +19,11 @@ from typing import Any, ClassVar
 from pydantic import Field as PydanticField
 from torch import Tensor
 
-from flowkit import Field, Model, ModelContext, Parameterization
+from flowkit import Field, Model, ModelContext
 from flowkit.errors import IncompatibleComponentsError
 from flowkit.path import GaussianPath, ProbabilityPath, Quantity
 from flowkit_std.gmm import GaussianMixture
-from flowkit_std.parameterizations import (
-    DataParameterization,
-    EpsilonParameterization,
-    ScoreParameterization,
-    VelocityParameterization,
-)
-
-PARAMETERIZATIONS: dict[str, type[Parameterization]] = {
-    "velocity": VelocityParameterization,
-    "score": ScoreParameterization,
-    "epsilon": EpsilonParameterization,
-    "data": DataParameterization,
-}
-"""The standard parameterization of each quantity."""
+from flowkit_std.parameterizations import parameterization_for
 
 
 class OracleModel(Model):
@@ -105,4 +92,4 @@ def oracle_field(mixture: GaussianMixture, path: ProbabilityPath, predicts: str 
     model, so ``predicts`` selects which conversion is exercised. Raises like :class:`OracleModel`.
     """
     model = OracleModel(mixture, path, predicts=predicts)
-    return Field(model, PARAMETERIZATIONS[model.params.predicts](), path)
+    return Field(model, parameterization_for(model.params.predicts), path)

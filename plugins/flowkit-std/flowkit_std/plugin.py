@@ -11,10 +11,15 @@ from flowkit.objective import Objective
 from flowkit.parameterization import Parameterization
 from flowkit.path import ProbabilityPath
 from flowkit.solver import Solver
-from flowkit_std.couplings import IndependentCoupling
+from flowkit_std.couplings import IndependentCoupling, OTCoupling
 from flowkit_std.gmm import GaussianMixture
 from flowkit_std.metrics import SlicedWasserstein
-from flowkit_std.objectives import FlowMatchingObjective
+from flowkit_std.objectives import (
+    DataObjective,
+    EpsilonObjective,
+    FlowMatchingObjective,
+    ScoreMatchingObjective,
+)
 from flowkit_std.oracle import OracleModel
 from flowkit_std.parameterizations import (
     DataParameterization,
@@ -22,7 +27,7 @@ from flowkit_std.parameterizations import (
     ScoreParameterization,
     VelocityParameterization,
 )
-from flowkit_std.paths import CondOTPath
+from flowkit_std.paths import CondOTPath, PolynomialPath, VEPath, VPPath
 from flowkit_std.solvers import EulerSolver, MidpointSolver
 
 FLOWKIT_PLUGIN_API = 1
@@ -30,7 +35,7 @@ FLOWKIT_PLUGIN_API = 1
 
 @hookimpl
 def flowkit_paths() -> list[type[ProbabilityPath]]:
-    return [CondOTPath]
+    return [CondOTPath, VPPath, VEPath, PolynomialPath]
 
 
 @hookimpl
@@ -40,12 +45,12 @@ def flowkit_parameterizations() -> list[type[Parameterization]]:
 
 @hookimpl
 def flowkit_objectives() -> list[type[Objective]]:
-    return [FlowMatchingObjective]
+    return [FlowMatchingObjective, ScoreMatchingObjective, EpsilonObjective, DataObjective]
 
 
 @hookimpl
 def flowkit_couplings() -> list[type[Coupling]]:
-    return [IndependentCoupling]
+    return [IndependentCoupling, OTCoupling]
 
 
 @hookimpl
