@@ -11,6 +11,8 @@ Environment variables:
 
 * ``FLOWKIT_STRICT_PLUGINS=1``: strict mode.
 * ``FLOWKIT_DISABLE_PLUGINS=a,b``: plugin names (entry-point names) not to load.
+* ``FLOWKIT_PLUGINS=a,b``: an allow-list: load only these plugins (the others are listed as
+  disabled). Unset or empty allows every plugin.
 * ``FLOWKIT_TRACE_PLUGINS=1``: print each loading step on stderr.
 
 No host exists at import time: :func:`default_host` creates one on first use, and tests build
@@ -70,6 +72,7 @@ class PluginInfo:
     status: str  # "ok", "failed" or "disabled"
     error: str | None = None
     provides: dict[str, list[str]] = field(default_factory=dict)
+    note: str | None = None  # why a plugin is disabled
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -79,6 +82,7 @@ class PluginInfo:
             "status": self.status,
             "error": self.error,
             "provides": self.provides,
+            "note": self.note,
         }
 
 
@@ -95,6 +99,8 @@ class PluginHost:
         strict: raise :class:`PluginError` on any failure or conflict (default: the
             ``FLOWKIT_STRICT_PLUGINS`` environment variable).
         disabled: plugin names not to load (default: ``FLOWKIT_DISABLE_PLUGINS``).
+        only: an allow-list of plugin names; every other plugin is treated as disabled (default:
+            ``FLOWKIT_PLUGINS``; ``None`` there or an empty list allows every plugin).
         trace: print each loading step on stderr (default: ``FLOWKIT_TRACE_PLUGINS``).
     """
 
@@ -106,16 +112,19 @@ class PluginHost:
         disabled: Iterable[str] | None = None,
         trace: bool | None = None,
         group: str = ENTRY_POINT_GROUP,
+        only: Iterable[str] | None = None,
     ) -> None:
         self.strict = _env_flag("FLOWKIT_STRICT_PLUGINS") if strict is None else strict
         self.disabled = set(_env_list("FLOWKIT_DISABLE_PLUGINS") if disabled is None else disabled)
         self.trace = _env_flag("FLOWKIT_TRACE_PLUGINS") if trace is None else trace
+        self.only = set(_env_list("FLOWKIT_PLUGINS") if only is None else only)
         self.group = group
         self.pm = pluggy.PluginManager(PROJECT_NAME)
         self.pm.add_hookspecs(hookspecs)
         self._providers: dict[str, Provider] = {}
         self._failures: dict[str, PluginFailure] = {}
         self._disabled_seen: dict[str, Provider] = {}
+        self._disabled_why: dict[str, str] = {}
         self._provided: dict[str, dict[str, list[str]]] = {}
         self._registry: Registry | None = None
         if autoload:
@@ -125,6 +134,19 @@ class PluginHost:
     def _trace(self, message: str) -> None:
         if self.trace:
             print(f"flowkit-trace: {message}", file=sys.stderr)
+
+    def _blocked(self, name: str, provider: Provider) -> bool:
+        """Record and trace ``name`` as disabled if the disabled list or the allow-list says so."""
+        if name in self.disabled:
+            why = "disabled by name (FLOWKIT_DISABLE_PLUGINS or disabled=)"
+        elif self.only and name not in self.only:
+            why = "not in the allow-list (FLOWKIT_PLUGINS or only=): " + ", ".join(sorted(self.only))
+        else:
+            return False
+        self._disabled_seen[name] = provider
+        self._disabled_why[name] = why
+        self._trace(f"plugin {name!r} {why}")
+        return True
 
     def _fail(self, name: str, provider: Provider, reason: str) -> None:
         self._failures[name] = PluginFailure(name, provider, reason)
@@ -141,9 +163,7 @@ class PluginHost:
             if key in seen:
                 continue
             seen.add(key)
-            if ep.name in self.disabled:
-                self._disabled_seen[ep.name] = provider
-                self._trace(f"plugin {ep.name!r} disabled")
+            if self._blocked(ep.name, provider):
                 continue
             self._trace(f"loading plugin {ep.name!r} from {ep.value} ({provider.describe()})")
             try:
@@ -168,8 +188,7 @@ class PluginHost:
         """
         pname = name or getattr(plugin, "__name__", None) or repr(plugin)
         provider = Provider(pname, distribution, version)
-        if pname in self.disabled:
-            self._disabled_seen[pname] = provider
+        if self._blocked(pname, provider):
             return None
         if pname in self._providers or pname in self._failures:
             self._fail(pname, provider, f"a plugin named {pname!r} is already registered")
@@ -292,7 +311,11 @@ class PluginHost:
             p = failure.provider
             infos.append(PluginInfo(pname, p.distribution, p.version, "failed", failure.reason))
         for pname, provider in self._disabled_seen.items():
-            infos.append(PluginInfo(pname, provider.distribution, provider.version, "disabled"))
+            infos.append(
+                PluginInfo(
+                    pname, provider.distribution, provider.version, "disabled", note=self._disabled_why.get(pname)
+                )
+            )
         conflicted = {(c.kind, c.name) for c in registry.conflicts}
         for info in infos:
             for kind, names in info.provides.items():

@@ -1277,7 +1277,7 @@ def check_plugin(
             f"FLOWKIT_PLUGIN_API is {api!r}; this flowkit provides plugin API {PLUGIN_API_VERSION} "
             "(declare it so an incompatible flowkit refuses the plugin with a clear message)",
         )
-    host = PluginHost(autoload=False, strict=True, disabled=[], trace=False)
+    host = PluginHost(autoload=False, strict=True, disabled=[], only=[], trace=False)
     try:
         host.register(module, name or module.__name__)
         registry = host.registry
