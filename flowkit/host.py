@@ -191,7 +191,11 @@ class PluginHost:
         if self._blocked(pname, provider):
             return None
         if pname in self._providers or pname in self._failures:
-            self._fail(pname, provider, f"a plugin named {pname!r} is already registered")
+            # Recorded under its own key: the plugin already registered under this name keeps its status.
+            key, n = pname, 2
+            while key in self._providers or key in self._failures:
+                key, n = f"{pname}#{n}", n + 1
+            self._fail(key, provider, f"a plugin named {pname!r} is already registered")
             return None
         api = getattr(plugin, "FLOWKIT_PLUGIN_API", PLUGIN_API_VERSION)
         if api != PLUGIN_API_VERSION:

@@ -11,6 +11,7 @@ import json
 import os
 import secrets
 import shutil
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -53,12 +54,18 @@ def write_json(path: Path, obj: Any) -> None:
 
 
 def save_weights(path: Path, module: torch.nn.Module, metadata: dict[str, str] | None = None) -> None:
-    """Save a module's state dict as safetensors, atomically."""
+    """Save a module's state dict as safetensors, atomically.
+
+    The file gets the permissions of a plain ``open(path, "wb")`` (``0o666`` less the umask).
+    """
     state = {k: v.detach().contiguous().cpu() for k, v in module.state_dict().items()}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temp_name(path)
     try:
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        mode = stat.S_IMODE(os.stat(tmp).st_mode)
         save_file(state, str(tmp), metadata=metadata)
+        os.chmod(tmp, mode)  # safetensors writes owner-only files
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
