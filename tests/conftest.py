@@ -21,7 +21,7 @@ import yaml
 import flowkit.host
 from flowkit import PluginHost, hookimpl
 
-PLUGIN_ENV_VARS = ("FLOWKIT_STRICT_PLUGINS", "FLOWKIT_DISABLE_PLUGINS", "FLOWKIT_TRACE_PLUGINS")
+PLUGIN_ENV_VARS = ("FLOWKIT_STRICT_PLUGINS", "FLOWKIT_DISABLE_PLUGINS", "FLOWKIT_PLUGINS", "FLOWKIT_TRACE_PLUGINS")
 
 MakePlugin = Callable[..., types.ModuleType]
 WriteSpec = Callable[..., Path]
@@ -30,7 +30,8 @@ WriteSpec = Callable[..., Path]
 @pytest.fixture(scope="session")
 def builtin_host() -> PluginHost:
     """A host loaded from the real ``flowkit.plugins`` entry points (shared; never mutate it)."""
-    return PluginHost(strict=False, disabled=[], trace=False)
+    # Every setting is explicit: this runs before the per-test environment clean-up.
+    return PluginHost(strict=False, disabled=[], only=[], trace=False)
 
 
 @pytest.fixture(autouse=True)

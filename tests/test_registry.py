@@ -8,6 +8,9 @@ from typing import Any
 
 import pytest
 
+import flowkit_data.plugin
+import flowkit_nets.plugin
+import flowkit_std.plugin
 from flowkit import ComponentConflictError, PluginHost, SpecError, UnknownComponentError
 from flowkit.registry import Provider, Registration, Registry
 from flowkit.spec import validate_spec
@@ -88,13 +91,7 @@ def test_a_conflict_on_a_default_component_is_reported_when_the_spec_omits_it(ma
     assert "data: Field required" in problems
 
 
-def test_a_conflict_on_the_default_solver_does_not_hide_other_problems(
-    builtin_host: PluginHost, make_plugin: MakePlugin
-) -> None:
-    import flowkit_data.plugin
-    import flowkit_nets.plugin
-    import flowkit_std.plugin
-
+def test_a_conflict_on_the_default_solver_does_not_hide_other_problems(make_plugin: MakePlugin) -> None:
     host = PluginHost(autoload=False)
     for module, name in [(flowkit_std.plugin, "std"), (flowkit_data.plugin, "data"), (flowkit_nets.plugin, "nets")]:
         host.register(module, name, distribution=f"flowkit-gm-{name}", version="0.1.0")
