@@ -43,9 +43,10 @@ class RetimedNetwork:
 
     Callable as ``network(x, r)`` with ``x`` ``(B, *event_shape)`` and ``r`` ``(B,)`` times of the
     target path; returns the prediction of ``quantity`` (the source's own predicted quantity) on
-    the target path, per the module docstring. Log-SNR values outside the source's range are
-    clamped to it (the source is then used at its nearest safe time, and the answer is no longer
-    exact).
+    the target path, per the module docstring. Times outside the target's ``time_range`` are
+    clamped into it (like the path's own conversions), and log-SNR values outside the source's
+    range are clamped to that range (the source is then used at its nearest safe time, and the
+    answer is no longer exact).
     """
 
     def __init__(self, source: Field, target: GaussianPath) -> None:
@@ -55,7 +56,7 @@ class RetimedNetwork:
         self.quantity: str = source.parameterization.predicts
 
     def __call__(self, x: Tensor, r: Tensor) -> Tensor:
-        rr = batch_times(r, x)
+        rr = self.target.clamp_time(batch_times(r, x))
         a_src, b_src = self.source_path, self.target
         t = a_src.time_at_log_snr(b_src.log_snr(rr))
         sum_a = a_src.alpha(t) + a_src.beta(t)
