@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import click
 
 from flowkit.errors import FlowkitError, SpecError
+from flowkit.hookspecs import KIND_HOOKS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -187,25 +188,104 @@ def plugins_group() -> None:
 
 @plugins_group.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option(
+    "--strict", "strict", is_flag=True, help="Exit with status 1 if any plugin failed to load or two plugins conflict."
+)
 @pass_context
 @handle_errors
-def plugins_list(ctx: Context, as_json: bool) -> None:
+def plugins_list(ctx: Context, as_json: bool, strict: bool) -> None:
     """List every plugin: name, distribution, version, status and what it provides."""
     host = ctx.host()
     infos = host.plugins()
     conflicts = [c.message() for c in host.registry.conflicts]
     if as_json:
         click.echo(json.dumps({"plugins": [i.to_dict() for i in infos], "conflicts": conflicts}, indent=2))
+    else:
+        for info in infos:
+            dist = f"{info.distribution} {info.version}" if info.distribution else "(no distribution)"
+            click.echo(f"{info.name:<14} {dist:<32} {info.status}")
+            if info.error:
+                click.echo(f"    error: {info.error}")
+            if info.note:
+                click.echo(f"    note: {info.note}")
+            for kind, names in info.provides.items():
+                click.echo(f"    {kind + ':':<18} {', '.join(names)}")
+        for line in conflicts:
+            click.echo(f"conflict: {line}")
+    failed = [i for i in infos if i.status == "failed"]
+    if strict and (failed or conflicts):
+        problems = [f"plugin {i.name!r} failed to load: {i.error}" for i in failed] + conflicts
+        _fail([f"strict: {len(problems)} plugin problem(s)", *problems], EXIT_ERROR)
+
+
+@plugins_group.command("show")
+@click.argument("kind", type=click.Choice(list(KIND_HOOKS)))
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_context
+@handle_errors
+def plugins_show(ctx: Context, kind: str, name: str, as_json: bool) -> None:
+    """Show one component: its docstring, params (type, default, constraints) and where it comes from."""
+    from flowkit.describe import describe_component
+
+    info = describe_component(ctx.host().registry.registration(kind, name))
+    if as_json:
+        click.echo(json.dumps(info.to_dict(), indent=2))
         return
-    for info in infos:
-        dist = f"{info.distribution} {info.version}" if info.distribution else "(no distribution)"
-        click.echo(f"{info.name:<14} {dist:<32} {info.status}")
-        if info.error:
-            click.echo(f"    error: {info.error}")
-        for kind, names in info.provides.items():
-            click.echo(f"    {kind + ':':<18} {', '.join(names)}")
-    for line in conflicts:
-        click.echo(f"conflict: {line}")
+    provider = f"{info.distribution} {info.version}" if info.distribution else "no distribution"
+    click.echo(f"{info.kind} {info.name!r}: {info.class_path}")
+    click.echo(f"plugin: {info.plugin} ({provider})")
+    if info.source:
+        click.echo(f"source: {info.source}")
+    for attr, value in info.attributes.items():
+        shown = ", ".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+        click.echo(f"{attr}: {shown}")
+    click.echo("")
+    click.echo(info.doc or "(no docstring)")
+    click.echo("")
+    if not info.params:
+        click.echo("params: none")
+        return
+    click.echo("params:")
+    for p in info.params:
+        default = "required" if p.required else f"default {json.dumps(p.to_dict()['default'])}"
+        constraints = p.constraint_text()
+        click.echo(f"  {p.name}: {p.type}, {default}" + (f", {constraints}" if constraints else ""))
+        if p.description:
+            click.echo(f"      {p.description}")
+
+
+@plugins_group.command("new")
+@click.argument("name")
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    type=click.Choice(list(KIND_HOOKS)),
+    help="A component kind to include (repeatable; default: path).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Directory to create the package folder flowkit-NAME in.",
+)
+@pass_context
+@handle_errors
+def plugins_new(ctx: Context, name: str, kinds: tuple[str, ...], output: Path) -> None:
+    """Write a new plugin package NAME that installs and passes its own tests as generated."""
+    from flowkit.scaffold import create_plugin
+
+    result = create_plugin(name, kinds, output)
+    click.echo(f"wrote {result.distribution} ({', '.join(result.kinds)}) in {result.root}")
+    for path in result.files:
+        click.echo(f"  {path.relative_to(result.root)}")
+    click.echo("next:")
+    click.echo(f"  pip install -e {result.root}")
+    click.echo(f"  cd {result.root} && pytest")
+    click.echo("  flowkit plugins list")
 
 
 if __name__ == "__main__":  # pragma: no cover
