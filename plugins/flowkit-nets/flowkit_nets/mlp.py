@@ -20,9 +20,13 @@ class MLP(Model):
     """An MLP on the flattened state, with the time embedding concatenated to its input.
 
     ``out = Linear(act(... act(Linear([x, emb(t)]))))`` with ``depth`` hidden layers of ``width``
-    units; the output is reshaped to the state's shape. With ``num_classes`` set, a learned
-    class embedding (index ``num_classes`` is the "no label" token) is added to the time
-    features.
+    units. Any event shape works: images ``(C, H, W)`` are flattened on the way in and the output
+    is reshaped to the state's shape. With ``num_classes`` set, a learned class embedding (index
+    ``num_classes`` is the "no label" token, used when ``condition`` is ``None``) is added to the
+    time features.
+
+    Raises:
+        ValueError: (in ``forward``) if a condition is given to a model built without classes.
     """
 
     name: ClassVar[str] = "mlp"
@@ -49,6 +53,8 @@ class MLP(Model):
 
     def forward(self, x: Tensor, t: Tensor, condition: Tensor | None = None) -> Tensor:
         emb = sinusoidal_embedding(t.to(x.dtype), self.params.time_dim)
+        if self.label_embedding is None and condition is not None:
+            raise ValueError("model 'mlp' was built without classes (num_classes is None) but got a condition")
         if self.label_embedding is not None:
             if condition is None:
                 condition = torch.full((x.shape[0],), self.label_embedding.num_embeddings - 1, device=x.device)

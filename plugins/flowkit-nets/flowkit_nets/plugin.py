@@ -5,10 +5,11 @@ from __future__ import annotations
 from flowkit import hookimpl
 from flowkit.model import Model
 from flowkit_nets.mlp import MLP
+from flowkit_nets.unet import UNet
 
 FLOWKIT_PLUGIN_API = 1
 
 
 @hookimpl
 def flowkit_models() -> list[type[Model]]:
-    return [MLP]
+    return [MLP, UNet]
