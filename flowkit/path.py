@@ -240,11 +240,22 @@ class GaussianPath(ProbabilityPath):
         return -0.5 * sq / s**2 - d * (math.log(s) + 0.5 * math.log(2 * math.pi))
 
     # --- conditional draws and targets ----------------------------------------------------------
+    def standard_noise(self, noise: Tensor) -> Tensor:
+        """The standard normal ``eps = noise / beta_0`` behind prior draws ``noise ~ N(0, beta_0^2 I)``."""
+        s = self.prior_std()
+        return noise if s == 1.0 else noise / s
+
     def sample(self, z: Tensor, t: Tensor, noise: Tensor) -> PathSample:
+        """``x_t = alpha_t z + beta_t eps`` with ``eps = noise / beta_0``.
+
+        ``noise`` are prior draws (``N(0, beta_0^2 I)``, as :meth:`sample_prior` makes them), so a
+        path whose prior is not standard (e.g. variance exploding, ``beta_0 = sigma_max``) is
+        handled like any other; the conditional targets use the same ``eps``.
+        """
         if z.shape != noise.shape:
             raise ValueError(f"z and noise must have the same shape, got {tuple(z.shape)} and {tuple(noise.shape)}")
         tt = batch_times(t, z)
-        x = expand_like(self.alpha(tt), z) * z + expand_like(self.beta(tt), z) * noise
+        x = expand_like(self.alpha(tt), z) * z + expand_like(self.beta(tt), z) * self.standard_noise(noise)
         return PathSample(x=x, t=tt, z=z, noise=noise, path=self)
 
     def coefficients(self, quantity: str, t: Tensor) -> tuple[Tensor, Tensor]:
@@ -260,7 +271,8 @@ class GaussianPath(ProbabilityPath):
 
     def conditional_target(self, quantity: str, sample: PathSample) -> Tensor:
         a, b = self.coefficients(quantity, sample.t)
-        return expand_like(a, sample.z) * sample.z + expand_like(b, sample.z) * sample.noise
+        eps = self.standard_noise(sample.noise)
+        return expand_like(a, sample.z) * sample.z + expand_like(b, sample.z) * eps
 
     # --- conversions ---------------------------------------------------------------------------
     def conversion_coefficients(self, source: str, target: str, t: Tensor) -> tuple[Tensor, Tensor]:

@@ -142,8 +142,8 @@ class ScoreMatchingObjective(RegressionObjective):
         score = field.predict("score", draw.x, draw.t)
         beta = expand_like(path.beta(draw.t), draw.x)
         if self.params.form == "ddpm":
-            return beta * score + draw.noise
-        return score + draw.noise / beta
+            return beta * score + draw.target("epsilon")
+        return score + draw.target("epsilon") / beta
 
 
 class EpsilonObjective(RegressionObjective):
@@ -158,7 +158,7 @@ class EpsilonObjective(RegressionObjective):
     params: Params
 
     def residual(self, field: FlowField, draw: PathSample) -> Tensor:
-        return field.predict("epsilon", draw.x, draw.t) - draw.noise
+        return field.predict("epsilon", draw.x, draw.t) - draw.target("epsilon")
 
 
 class DataObjective(RegressionObjective):

@@ -196,7 +196,7 @@ def test_conditional_and_marginal_losses_differ_by_a_constant(objective: Regress
                 x=draw.x,
                 t=t,
                 z=mixture.marginal_data(path, draw.x, t),
-                noise=mixture.marginal_epsilon(path, draw.x, t),
+                noise=path.prior_std() * mixture.marginal_epsilon(path, draw.x, t),
                 path=path,
             )
             gaps[key].append(conditional - _per_sample(objective, field, posterior))

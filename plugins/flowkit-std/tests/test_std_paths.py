@@ -146,9 +146,10 @@ def test_conversions_map_conditional_targets_to_each_other(path: GaussianPath) -
     z = torch.randn(64, 2, generator=gen, dtype=F64)
     eps = torch.randn(64, 2, generator=gen, dtype=F64)
     t = torch.linspace(0.02, 0.98, 64, dtype=F64)
-    draw = path.sample(z, t, eps)
-    assert torch.allclose(draw.x, path.alpha(t)[:, None] * z + path.beta(t)[:, None] * eps, rtol=0, atol=0)
-    assert torch.equal(draw.target("data"), z) and torch.equal(draw.target("epsilon"), eps)
+    draw = path.sample(z, t, path.prior_std() * eps)  # sample() takes prior draws, N(0, beta_0^2 I)
+    assert torch.allclose(draw.x, path.alpha(t)[:, None] * z + path.beta(t)[:, None] * eps, rtol=1e-15, atol=1e-15)
+    assert torch.equal(draw.target("data"), z)
+    assert torch.allclose(draw.target("epsilon"), eps, rtol=1e-15, atol=0)
     assert torch.allclose(draw.target("score"), -(draw.x - path.alpha(t)[:, None] * z) / path.beta(t)[:, None] ** 2)
     for source, target in PAIRS:
         converted = path.convert(draw.target(source), source, target, draw.x, t)
