@@ -1065,11 +1065,12 @@ def check_model(
     but it must accept at least one; pass ``contexts`` for a model that needs a particular dataset.
 
     Rules, for each accepted context: the component rules; ``forward(x, t)`` with ``t`` spanning
-    ``[0, 1]`` returns ``x``'s shape, dtype (float32, and float64 after ``.double()``) and device,
-    finite, and the same output twice in eval mode; a trainable model gets finite, not all-zero
-    gradients; built with ``num_classes=3`` a model that keeps ``num_classes`` (it claims to be
-    conditional) accepts ``condition`` labels ``(B,)`` in ``[0, 3]`` (3 is the "no label" token)
-    and ``condition=None`` alike.
+    the context path's ``time_range`` (``[0, 1]`` without a path; both ends included) returns
+    ``x``'s shape, dtype (float32, and float64 after ``.double()``) and device, finite, and the
+    same output twice in eval mode; a trainable model gets finite, not all-zero gradients; built
+    with ``num_classes=3``, a model that keeps ``num_classes`` (it claims to be conditional)
+    accepts ``condition`` labels ``(B,)`` in ``[0, 3]`` (3 is the "no label" token) and
+    ``condition=None`` alike.
 
     Raises:
         ConformanceError: naming the model and the rule it broke.
@@ -1102,14 +1103,15 @@ def check_model(
 
         torch.manual_seed(0)
         model = ck.build(factory, params)
-        _probe_model(ck, model, shape, trainable)
+        span = context.path.time_range if context.path is not None else (0.0, 1.0)
+        _probe_model(ck, model, shape, trainable, span)
         labelled = ModelContext(shape, 3, context.dataset, context.path)
         try:
             conditional = cls.from_context(labelled, dict(params or {}))
         except (ValueError, IncompatibleComponentsError):
             continue
         if conditional.num_classes == 3:
-            _probe_model(ck, conditional, shape, trainable, num_classes=3)
+            _probe_model(ck, conditional, shape, trainable, span, num_classes=3)
     ck.expect(
         accepted > 0,
         "construction",
@@ -1118,7 +1120,12 @@ def check_model(
 
 
 def _probe_model(
-    ck: _Checker, model: Model, shape: tuple[int, ...], trainable: bool, num_classes: int | None = None
+    ck: _Checker,
+    model: Model,
+    shape: tuple[int, ...],
+    trainable: bool,
+    span: tuple[float, float],
+    num_classes: int | None = None,
 ) -> None:
     n = 4
     for device in _devices():
@@ -1127,7 +1134,7 @@ def _probe_model(
             net.eval()
             tag = f"[{dtype}, event {shape}, {device.type}]"
             x = torch.randn((n, *shape), generator=_gen(1, device), dtype=dtype, device=device)
-            t = torch.linspace(0.0, 1.0, n, dtype=dtype, device=device)
+            t = torch.linspace(span[0], span[1], n, dtype=dtype, device=device)
             conditions: list[Tensor | None] = [None]
             if num_classes is not None:
                 conditions.append(torch.tensor([0, 1, 2, num_classes], device=device))
@@ -1166,7 +1173,9 @@ def check_metric(
     Rules: the component rules; ``compute`` returns a finite Python ``float`` for float32 and
     float64 inputs and for sample sets of different sizes; the same seeded generator gives the
     same value; a shifted distribution scores worse (higher) than a fresh draw of the same
-    distribution; and, when ``zero_for_identical``, identical inputs score within ``zero_tol`` of 0.
+    distribution; and, when ``zero_for_identical``, identical inputs score near 0: within
+    ``zero_tol``, or within 5% of the shifted distribution's score (an unbiased estimator, such as
+    a U-statistic, is off by ``O(1/N)`` even for identical inputs).
 
     Raises:
         ConformanceError: naming the metric and the rule it broke.
@@ -1198,10 +1207,11 @@ def check_metric(
         ck.expect(same == repeat, "reproducibility", f"compute gives {same!r} then {repeat!r} for the same seed")
         if zero_for_identical:
             zero = value(f"identical inputs, {dtype}", x, x.clone())
+            allowed = max(zero_tol, 0.05 * abs(far))
             ck.expect(
-                abs(zero) <= zero_tol,
+                abs(zero) <= allowed,
                 "identical inputs",
-                f"identical inputs score {zero:.3g}, expected 0 within {zero_tol:g} "
+                f"identical inputs score {zero:.3g}, expected 0 within {allowed:.3g} "
                 "(pass zero_for_identical=False for a metric where that does not hold)",
             )
 
