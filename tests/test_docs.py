@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import torch
 import yaml
 
 import flowkit
@@ -165,12 +166,19 @@ def runnable_pages() -> list[tuple[Path, int]]:
 
 @pytest.fixture
 def restore_default_host() -> Iterator[None]:
-    """Give the page the process-wide plugin host and put it back afterwards, whatever the page did."""
+    """Give the page the process-wide plugin host and put it back afterwards, whatever the page did.
+
+    The page runs with one torch thread: the snippets are tiny, and the suite runs in parallel
+    workers that would otherwise oversubscribe the cores.
+    """
     host = default_host()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
     try:
         yield
     finally:
         set_default_host(host)
+        torch.set_num_threads(threads)
 
 
 def run_page(page: Path, workdir: Path) -> tuple[int, int]:
@@ -395,6 +403,18 @@ def test_the_extending_index_links_every_extension_page() -> None:
     assert not missing, "docs/extending/index.md does not link: " + ", ".join(missing)
 
 
+def test_component_names_on_the_home_page_are_installed() -> None:
+    text = (DOCS / "index.md").read_text(encoding="utf-8")
+    registry = default_host().registry
+    kinds = {"path", "parameterization", "objective", "coupling", "solver", "dataset", "model", "metric"}
+    rows = [row.split("|") for row in text.splitlines() if row.startswith("| ") and row.split("|")[1].strip() in kinds]
+    assert {row[1].strip() for row in rows} == kinds
+    for row in rows:
+        kind, names = row[1].strip(), re.findall(r"`([^`]+)`", row[3])
+        missing = [name for name in names if name not in registry.names(kind)]
+        assert not missing, f"docs/index.md names {kind}s that are not installed: {missing}"
+
+
 # ------------------------------------------------------------------------------------------------
 # Navigation
 
@@ -496,6 +516,14 @@ def test_rest_roles_and_simple_tables_become_markdown() -> None:
         "After.",
     ]
     assert hook.to_markdown("no table ==== here\n") == "no table ==== here\n"
+
+
+def test_cli_placeholders_stay_visible_and_real_tags_stay_tags() -> None:
+    hook = load_hook("cli_reference")
+    html = '<p>Written as <folder>.partial, see <a href="x">this</a> and <code>runs/&lt;name&gt;</code></p>'
+    assert hook.escape_placeholders(html) == (
+        '<p>Written as &lt;folder&gt;.partial, see <a href="x">this</a> and <code>runs/&lt;name&gt;</code></p>'
+    )
 
 
 def test_api_pages_cover_every_public_module() -> None:
