@@ -293,6 +293,7 @@ class ${camel}Model(Model):
         frequencies: int = Field(6, gt=0, description="Number of sine/cosine pairs of time features.")
 
     params: Params
+    freqs: Tensor
 
     def __init__(self, event_shape: Sequence[int], *, num_classes: int | None = None, **params: Any) -> None:
         super().__init__(event_shape, num_classes=num_classes, **params)
@@ -309,8 +310,7 @@ class ${camel}Model(Model):
         self.labels = nn.Embedding(num_classes + 1, features) if num_classes else None
 
     def forward(self, x: Tensor, t: Tensor, condition: Tensor | None = None) -> Tensor:
-        freqs: Tensor = self.freqs
-        args = t.to(x.dtype)[:, None] * freqs.to(x.dtype)[None, :]
+        args = t.to(x.dtype)[:, None] * self.freqs.to(x.dtype)[None, :]
         emb = torch.cat([torch.sin(args), torch.cos(args)], dim=1)
         if self.labels is not None:
             if condition is None:
