@@ -267,7 +267,7 @@ def render_component(kind: str, name: str, facts: SpecFacts) -> str:
     """The heading, summary, provider and params table of one component."""
     schema = facts.schema
     definition = component_def(kind, name, schema)
-    lines = [f"### `{name}` {{#{kind}-{name}}}", ""]
+    lines = [f"#### `{name}` {{#{kind}-{name}}}", ""]
     summary = facts.summaries.get((kind, name)) or str(definition.get("description", "")).strip()
     if summary:
         lines += [summary, ""]
@@ -307,7 +307,7 @@ def render_reference(facts: SpecFacts) -> str:
     order = [k for k in facts.kind_order if k in kinds] + [k for k in kinds if k not in facts.kind_order]
     for kind in order:
         names = kinds[kind]
-        out += [f"## {kind} {{#{kind}}}", ""]
+        out += [f"### {kind} {{#{kind}}}", ""]
         out += [f"Installed: {', '.join(f'[`{n}`](#{kind}-{n})' for n in names)}.", ""]
         for name in names:
             out.append(render_component(kind, name, facts))
