@@ -194,9 +194,14 @@ def run(
         metrics_file.write_text("", encoding="utf-8")
     write_json(staging / "spec.json", resolved)
 
+    board = _tensorboard(staging) if s.output.tensorboard else None
+
     def log(record: LogRecord) -> None:
         with metrics_file.open("a", encoding="utf-8") as f:
             f.write(json.dumps(record) + "\n")
+        if board is not None:
+            for key in ("loss", "lr", "samples_per_s"):
+                board.add_scalar(f"train/{key}", record[key], record["step"])
         if on_log is not None:
             on_log(record)
 
@@ -279,6 +284,11 @@ def run(
     }
     if s.output.plots:
         _pictures(staging, spec, components, field, drawn, labels, metric_results, history)
+    if board is not None:
+        for name, r in metric_results.items():
+            board.add_scalar(f"eval/{name}", r.value, summary["train"]["steps"])
+            board.add_scalar(f"eval/{name}_noise_floor", r.noise_floor, summary["train"]["steps"])
+        board.close()
     write_json(staging / "summary.json", summary)
     final = folder.commit()
     return RunResult(final, summary, components, train_result, drawn, metric_results)
@@ -334,6 +344,14 @@ def _pictures(
         plot_samples(folder / "samples.png", drawn.samples, data, title=_title(spec, metrics))
         if traj.trajectory is not None and traj.times is not None:
             plot_trajectories(folder / "trajectories.png", traj.times, traj.trajectory, data[:5000])
+
+
+def _tensorboard(folder: Path) -> Any:
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError as exc:
+        raise RunFolderError("output.tensorboard needs the tensorboard package: pip install tensorboard") from exc
+    return SummaryWriter(log_dir=str(folder / "tensorboard"))
 
 
 def _read_log(path: Path, up_to: int | None) -> list[LogRecord]:

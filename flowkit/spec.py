@@ -187,6 +187,10 @@ def build_spec_model(registry: Registry) -> type[RunSpecBase]:
         dir=(str | None, Field(None, description="Run folder (default: runs/<name>).")),
         overwrite=(bool, Field(False, description="Replace an existing run folder.")),
         plots=(bool, Field(True, description="Write samples.png and loss.png.")),
+        tensorboard=(
+            bool,
+            Field(False, description="Also log to TensorBoard event files in <run>/tensorboard (needs tensorboard)."),
+        ),
     )
     fields: dict[str, Any] = {
         "data": (union("dataset"), ...),

@@ -117,3 +117,15 @@ def test_a_finished_run_can_be_extended_with_more_steps(tmp_path: Path) -> None:
     assert longer.summary["train"]["steps"] == 30  # type: ignore[index]
     steps = [json.loads(x)["step"] for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert steps == [5, 10, 15, 20, 25, 30]
+
+
+def test_tensorboard_logging_writes_the_training_and_evaluation_scalars(tmp_path: Path) -> None:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    spec = flowkit.validate_spec({**_spec(steps=10).model_dump(), "output": {"tensorboard": True, "plots": False}})
+    flowkit.run(spec, tmp_path / "run")
+    events = EventAccumulator(str(tmp_path / "run" / "tensorboard"))
+    events.Reload()
+    tags = set(events.Tags()["scalars"])
+    assert {"train/loss", "train/lr", "train/samples_per_s", "eval/sliced_w2", "eval/sliced_w2_noise_floor"} <= tags
+    assert [e.step for e in events.Scalars("train/loss")] == [5, 10]
