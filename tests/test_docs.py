@@ -420,10 +420,11 @@ def test_component_names_on_the_home_page_are_installed() -> None:
 
 
 class _Loader(yaml.SafeLoader):
-    """A YAML loader that accepts the ``!!python/name:`` tags mkdocs configurations may use."""
+    """A YAML loader that accepts the ``!!python/name:`` and ``!relative`` tags of mkdocs configurations."""
 
 
 _Loader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: None)
+_Loader.add_constructor("!relative", lambda loader, node: None)
 
 
 def nav_pages(node: Any) -> Iterator[str]:
