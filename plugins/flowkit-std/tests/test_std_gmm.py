@@ -12,7 +12,15 @@ import pytest
 import torch
 from pydantic import ValidationError
 
-from flowkit import GaussianPath, IncompatibleComponentsError, ProbabilityPath, build_components, run, validate_spec
+from flowkit import (
+    GaussianPath,
+    IncompatibleComponentsError,
+    ProbabilityPath,
+    build_components,
+    load_spec,
+    run,
+    validate_spec,
+)
 from flowkit.path import PathSample
 from flowkit_std import (
     CondOTPath,
@@ -299,3 +307,19 @@ def test_oracle_spec_runs_without_training(tmp_path: Path) -> None:
     assert result.train.history == []
     ratio = summary["metrics"]["sliced_w2"]["ratio"]
     assert ratio < 2.0, ratio
+
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+
+
+def test_example_oracle_spec_runs(tmp_path: Path) -> None:
+    spec = load_spec(EXAMPLES / "gmm_oracle.json", ["sample.num_samples=600", "output.plots=false"])
+    result = run(spec, tmp_path / "oracle")
+    assert result.summary["train"]["steps"] == 0
+    assert result.metrics["sliced_w2"].ratio < 2.0
+
+
+def test_example_vp_epsilon_spec_builds() -> None:
+    components = build_components(load_spec(EXAMPLES / "vp_epsilon.json"))
+    assert components.path.name == "vp" and components.parameterization.name == "epsilon"
+    assert components.objective.name == "epsilon_mse" and components.model.trainable
