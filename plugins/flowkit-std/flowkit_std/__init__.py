@@ -1,6 +1,7 @@
 """flowkit's standard components (the ``std`` plugin)."""
 
 from flowkit_std.couplings import IndependentCoupling, OTCoupling
+from flowkit_std.exponential import ExponentialSolver
 from flowkit_std.gmm import GaussianMixture
 from flowkit_std.metrics import SlicedWasserstein
 from flowkit_std.objectives import (
@@ -18,7 +19,8 @@ from flowkit_std.parameterizations import (
 )
 from flowkit_std.paths import CondOTPath, PolynomialPath, VEPath, VPPath
 from flowkit_std.retime import retime
-from flowkit_std.solvers import EulerSolver, MidpointSolver
+from flowkit_std.sde import EulerMaruyamaSolver, StochasticHeunSolver
+from flowkit_std.solvers import EulerSolver, HeunSolver, MidpointSolver, RK4Solver
 
 __all__ = [
     "CondOTPath",
@@ -26,17 +28,22 @@ __all__ = [
     "DataParameterization",
     "EpsilonObjective",
     "EpsilonParameterization",
+    "EulerMaruyamaSolver",
     "EulerSolver",
+    "ExponentialSolver",
     "FlowMatchingObjective",
     "GaussianMixture",
+    "HeunSolver",
     "IndependentCoupling",
     "MidpointSolver",
     "OTCoupling",
     "OracleModel",
+    "RK4Solver",
     "PolynomialPath",
     "ScoreMatchingObjective",
     "ScoreParameterization",
     "SlicedWasserstein",
+    "StochasticHeunSolver",
     "VEPath",
     "VPPath",
     "VelocityParameterization",

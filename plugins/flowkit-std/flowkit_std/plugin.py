@@ -13,6 +13,7 @@ from flowkit.path import ProbabilityPath
 from flowkit.solver import Solver
 from flowkit_std.couplings import IndependentCoupling, OTCoupling
 from flowkit_std.gmm import GaussianMixture
+from flowkit_std.exponential import ExponentialSolver
 from flowkit_std.metrics import SlicedWasserstein
 from flowkit_std.objectives import (
     DataObjective,
@@ -28,7 +29,8 @@ from flowkit_std.parameterizations import (
     VelocityParameterization,
 )
 from flowkit_std.paths import CondOTPath, PolynomialPath, VEPath, VPPath
-from flowkit_std.solvers import EulerSolver, MidpointSolver
+from flowkit_std.sde import EulerMaruyamaSolver, StochasticHeunSolver
+from flowkit_std.solvers import EulerSolver, HeunSolver, MidpointSolver, RK4Solver
 
 FLOWKIT_PLUGIN_API = 1
 
@@ -55,7 +57,15 @@ def flowkit_couplings() -> list[type[Coupling]]:
 
 @hookimpl
 def flowkit_solvers() -> list[type[Solver]]:
-    return [EulerSolver, MidpointSolver]
+    return [
+        EulerSolver,
+        MidpointSolver,
+        HeunSolver,
+        RK4Solver,
+        ExponentialSolver,
+        EulerMaruyamaSolver,
+        StochasticHeunSolver,
+    ]
 
 
 @hookimpl

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar, Literal
 
 import torch
@@ -11,6 +12,8 @@ from torchdiffeq import odeint
 
 from flowkit import Field as FlowField
 from flowkit import Solver
+from flowkit.grids import merge_times
+from flowkit.noise import SampleNoise
 
 FIXED_GRID_METHODS = ("euler", "midpoint", "heun2", "heun3", "rk4", "explicit_adams", "implicit_adams", "fixed_adams")
 ADAPTIVE_METHODS = ("dopri5", "dopri8", "bosh3", "fehlberg2", "adaptive_heun")
@@ -27,7 +30,8 @@ class TorchDiffEqSolver(Solver):
     the local error with ``rtol``/``atol``; fixed-grid methods (``euler``, ``midpoint``,
     ``heun2``, ``heun3``, ``rk4`` and the Adams methods) take ``steps`` uniform steps. With
     ``trajectory=True`` the states at ``trajectory_points`` uniform times (both ends included)
-    are returned.
+    are returned; with ``save_at`` the states at those times (the solve also stops at them, which
+    for fixed-grid methods adds them to the step grid). NFE are counted by the field.
     """
 
     name: ClassVar[str] = "torchdiffeq"
@@ -56,10 +60,18 @@ class TorchDiffEqSolver(Solver):
         *,
         trajectory: bool,
         generator: torch.Generator | None,
+        save_at: Sequence[float] | None = None,
+        noise: SampleNoise | None = None,
     ) -> tuple[Tensor, Tensor | None, Tensor | None]:
         p = self.params
-        points = p.trajectory_points if trajectory else 2
-        times = torch.linspace(t0, t1, points, dtype=x0.dtype, device=x0.device)
+        ends = torch.tensor([t0, t1], dtype=torch.float64)
+        if save_at is not None:
+            # Output times: both ends plus the requested ones (merge_times validates them).
+            grid64, save_idx = merge_times(ends, save_at)
+        else:
+            grid64 = torch.linspace(t0, t1, p.trajectory_points if trajectory else 2, dtype=torch.float64)
+            save_idx = list(range(grid64.shape[0]))
+        times = grid64.to(dtype=x0.dtype, device=x0.device)
         options: dict[str, object] = {}
         if p.method in FIXED_GRID_METHODS:
             options["step_size"] = (t1 - t0) / (p.steps or 100)
@@ -71,6 +83,8 @@ class TorchDiffEqSolver(Solver):
             return field.velocity(x, t)
 
         states = odeint(rhs, x0, times, method=p.method, **kwargs)
+        if save_at is not None:
+            return states[-1], times[save_idx], states[save_idx]
         if trajectory:
             return states[-1], times, states
         return states[-1], None, None
