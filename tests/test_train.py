@@ -1,0 +1,106 @@
+"""Trainer pieces: learning-rate schedule, EMA, precision, label handling, and their errors."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from flowkit import IncompatibleComponentsError, Trainer
+from flowkit.ema import EMA
+from flowkit.train import learning_rate_factor
+from flowkit_data import MoonsDataset
+from flowkit_nets import MLP
+from flowkit_std import CondOTPath, FlowMatchingObjective, VelocityParameterization
+
+
+def _trainer(**kwargs: object) -> Trainer:
+    torch.manual_seed(0)
+    model = kwargs.pop("model", None) or MLP((2,), width=32, depth=2)
+    return Trainer(
+        model,  # type: ignore[arg-type]
+        CondOTPath(),
+        VelocityParameterization(),
+        FlowMatchingObjective(),
+        MoonsDataset(),
+        batch_size=64,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def test_warmup_then_cosine_schedule_values() -> None:
+    f = lambda step: learning_rate_factor(  # noqa: E731
+        step, warmup_steps=10, total_steps=110, schedule="cosine", min_ratio=0.1
+    )
+    assert f(0) == pytest.approx(0.1)
+    assert f(9) == pytest.approx(1.0)
+    assert f(10) == pytest.approx(1.0)
+    assert f(60) == pytest.approx(0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * 0.5)))
+    assert f(110) == pytest.approx(0.1)
+    assert learning_rate_factor(500, warmup_steps=0, total_steps=10, schedule="constant", min_ratio=0.0) == 1.0
+
+
+def test_the_optimizer_follows_the_schedule() -> None:
+    trainer = _trainer(lr=0.01, warmup_steps=4, schedule="cosine", total_steps=8)
+    seen = []
+    for _ in range(8):
+        trainer.train_step()
+        seen.append(trainer.optimizer.param_groups[0]["lr"])  # type: ignore[union-attr]
+    assert seen[:4] == pytest.approx([0.0025, 0.005, 0.0075, 0.01])
+    assert seen[4] == pytest.approx(0.01)
+    assert seen[-1] < seen[4]
+
+
+def test_ema_tracks_the_weights_with_a_warmed_up_decay() -> None:
+    model = torch.nn.Linear(1, 1, bias=False)
+    with torch.no_grad():
+        model.weight.fill_(0.0)
+    ema = EMA(model, decay=0.9)
+    with torch.no_grad():
+        model.weight.fill_(1.0)
+    ema.update(model)  # decay min(0.9, 1/10) = 0.1: the average moves 90% of the way
+    assert float(ema.module.weight) == pytest.approx(0.9)
+    ema.update(model)  # decay min(0.9, 2/11)
+    assert float(ema.module.weight) == pytest.approx(1 - 0.1 * 2 / 11)
+    assert not any(p.requires_grad for p in ema.module.parameters())
+    with pytest.raises(ValueError, match="EMA decay"):
+        EMA(model, decay=1.0)
+
+
+def test_training_is_reproducible_and_ema_is_used_for_sampling() -> None:
+    a, b = _trainer(ema_decay=0.99), _trainer(ema_decay=0.99)
+    a.fit(5)
+    b.fit(5)
+    for p, q in zip(a.model.parameters(), b.model.parameters(), strict=True):
+        assert torch.equal(p, q)
+    assert a.sampling_model() is a.ema.module  # type: ignore[union-attr]
+    assert _trainer().sampling_model() is not None
+
+
+def test_bf16_autocast_trains_on_the_cpu_and_fp16_is_refused_with_a_clear_error() -> None:
+    trainer = _trainer(precision="bf16")
+    losses = [trainer.train_step() for _ in range(30)]
+    assert all(math.isfinite(x) for x in losses)
+    assert sum(losses[-5:]) < sum(losses[:5])
+    with pytest.raises(IncompatibleComponentsError, match="'fp16' needs a GPU"):
+        _trainer(precision="fp16")
+
+
+def test_gradient_accumulation_counts_every_micro_batch() -> None:
+    trainer = _trainer(grad_accum=3)
+    result = trainer.fit(2, log_every=1)
+    assert trainer.examples_per_step == 192
+    assert len(result.history) == 2 and trainer.step == 2
+
+
+def test_a_class_conditional_model_needs_a_labelled_dataset() -> None:
+    with pytest.raises(IncompatibleComponentsError, match="class-conditional but dataset 'moons' has no labels"):
+        _trainer(model=MLP((2,), num_classes=3, width=8, depth=1))
+
+
+def test_invalid_settings_are_refused() -> None:
+    with pytest.raises(ValueError, match="batch_size and grad_accum must be positive"):
+        _trainer(grad_accum=0)
+    with pytest.raises(ValueError, match="label_dropout"):
+        _trainer(label_dropout=1.0)
