@@ -115,7 +115,7 @@ def build_components(spec: RunSpecBase, host: PluginHost | None = None) -> Compo
     model_params = s.model.params.model_dump()
     provenance["model"] = _describe(model_reg, model_params)
     torch.manual_seed(spec.seed)
-    context = ModelContext(tuple(dataset.event_shape), dataset.num_classes, dataset, path)
+    context = ModelContext(tuple(dataset.event_shape), dataset.num_classes, dataset, path, parameterization)
     model_cls: Any = model_reg.cls
     model = model_cls.from_context(context, model_params).to(device=device, dtype=dtype)
     check_model_fits_data(model, dataset, device, dtype)

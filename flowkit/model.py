@@ -11,6 +11,7 @@ from torch import Tensor, nn
 
 from flowkit.component import Component
 from flowkit.data import Dataset
+from flowkit.parameterization import Parameterization
 from flowkit.path import ProbabilityPath
 
 
@@ -22,6 +23,7 @@ class ModelContext:
     num_classes: int | None = None
     dataset: Dataset | None = None
     path: ProbabilityPath | None = None
+    parameterization: Parameterization | None = None
 
 
 class Model(Component, nn.Module):

@@ -229,8 +229,9 @@ class Trainer:
     ) -> TrainResult:
         """Train ``steps`` more steps.
 
-        A log record is made whenever the step count is a multiple of ``log_every`` and at the
-        last step; ``on_checkpoint`` is called whenever it is a multiple of ``checkpoint_every``.
+        ``on_checkpoint`` is called whenever the step count is a multiple of ``checkpoint_every``;
+        then a log record is made if it is a multiple of ``log_every`` or the last step (so a log
+        callback that stops training at a checkpointed step can resume from that very step).
         """
         result = TrainResult()
         self.model.train()
@@ -242,6 +243,8 @@ class Trainer:
             for i in range(steps):
                 window.append(self.train_step())
                 bar.update(1)
+                if checkpoint_every and on_checkpoint is not None and self.step % checkpoint_every == 0:
+                    on_checkpoint(self)
                 if self.step % log_every == 0 or i + 1 == steps:
                     now = time.perf_counter()
                     record: LogRecord = {
@@ -260,8 +263,6 @@ class Trainer:
                         on_log(record)
                     result.final_loss = record["loss"]
                     window, window_start = [], now
-                if checkpoint_every and on_checkpoint is not None and self.step % checkpoint_every == 0:
-                    on_checkpoint(self)
         finally:
             bar.close()
             self.model.eval()

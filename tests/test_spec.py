@@ -37,7 +37,7 @@ def _installed(host: PluginHost, kind: str) -> str:
 def test_a_minimal_spec_gets_every_default(builtin_host: PluginHost) -> None:
     spec: Any = validate_spec(BASE, host=builtin_host)
     assert spec.component("path") == ("condot", {"sigma_min": 0.0, "t_eps": 1e-5})
-    assert spec.component("parameterization") == ("velocity", {})
+    assert spec.component("parameterization") == ("velocity", {"preconditioning": "none", "data_std": 1.0})
     assert spec.component("objective")[0] == "flow_matching"
     assert spec.component("coupling") == ("independent", {})
     assert spec.sample.solver.name == "euler"

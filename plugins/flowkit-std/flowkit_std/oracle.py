@@ -42,9 +42,10 @@ class OracleModel(Model):
     trainable: ClassVar[bool] = False
 
     class Params(Model.Params):
-        predicts: Quantity = PydanticField(
-            "velocity",
-            description="Quantity returned; must match the run's parameterization (velocity, score, epsilon, data).",
+        predicts: Quantity | None = PydanticField(
+            None,
+            description="Quantity returned (velocity, score, epsilon, data); default: what the run's "
+            "parameterization predicts (velocity outside a run).",
         )
 
     params: Params
@@ -72,6 +73,21 @@ class OracleModel(Model):
                 f"the oracle model serves the exact field of the 'gmm' dataset, but the run's dataset is "
                 f"{context.dataset.name!r}"
             )
+        param = context.parameterization
+        if param is not None:
+            if getattr(param.params, "preconditioning", "none") != "none":
+                raise IncompatibleComponentsError(
+                    f"the oracle returns the exact {param.predicts} itself; use parameterization "
+                    f"{param.name!r} without preconditioning"
+                )
+            wanted = params.get("predicts")
+            if wanted is None:
+                params = {**params, "predicts": param.predicts}
+            elif wanted != param.predicts:
+                raise IncompatibleComponentsError(
+                    f"the oracle predicts {wanted!r}, but the run's parameterization {param.name!r} "
+                    f"expects {param.predicts!r}"
+                )
         return cls(context.dataset, context.path, **params)
 
     def forward(self, x: Tensor, t: Tensor, condition: Tensor | None = None) -> Tensor:
@@ -82,7 +98,7 @@ class OracleModel(Model):
         """
         if condition is not None:
             raise ValueError("the oracle model is unconditional; got a condition")
-        return self.mixture.marginal(self.path, self.params.predicts, x, t)
+        return self.mixture.marginal(self.path, self.params.predicts or "velocity", x, t)
 
 
 def oracle_field(mixture: GaussianMixture, path: ProbabilityPath, predicts: str = "velocity") -> Field:
@@ -92,4 +108,4 @@ def oracle_field(mixture: GaussianMixture, path: ProbabilityPath, predicts: str 
     model, so ``predicts`` selects which conversion is exercised. Raises like :class:`OracleModel`.
     """
     model = OracleModel(mixture, path, predicts=predicts)
-    return Field(model, parameterization_for(model.params.predicts), path)
+    return Field(model, parameterization_for(model.params.predicts or "velocity"), path)

@@ -300,6 +300,22 @@ def test_oracle_spec_builds_from_the_run_context() -> None:
         build_components(validate_spec(_oracle_spec(data={"name": "checkerboard"})))
 
 
+@pytest.mark.parametrize("parameterization", ["score", "epsilon", "data"])
+def test_oracle_follows_the_run_parameterization_and_refuses_a_mismatch(parameterization: str) -> None:
+    spec = _oracle_spec(parameterization={"name": parameterization}, path={"name": "vp"})
+    components = build_components(validate_spec(spec))
+    assert components.model.params.predicts == parameterization  # type: ignore[attr-defined]
+    x = torch.randn(8, 2, dtype=F64)
+    t = torch.full((8,), 0.4, dtype=F64)
+    expected = SEPARATED.marginal_velocity(components.path, x, t)
+    assert torch.allclose(components.field().velocity(x, t), expected, atol=1e-8)
+    wrong = _oracle_spec(
+        parameterization={"name": parameterization}, model={"name": "oracle", "params": {"predicts": "velocity"}}
+    )
+    with pytest.raises(IncompatibleComponentsError, match=f"expects {parameterization!r}"):
+        build_components(validate_spec(wrong))
+
+
 def test_oracle_spec_runs_without_training(tmp_path: Path) -> None:
     result = run(validate_spec(_oracle_spec(train={"steps": 500})), tmp_path / "run")
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
