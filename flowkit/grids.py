@@ -123,7 +123,7 @@ def logsnr_grid(path: ProbabilityPath, t0: float, t1: float, steps: int) -> Tens
 def edm_grid(path: ProbabilityPath, t0: float, t1: float, steps: int, rho: float = 7.0) -> Tensor:
     """Times of the Karras rho-schedule on ``sigma_t = beta_t / alpha_t`` (from ``sigma(t0)`` down to ``sigma(t1)``).
 
-    ``sigma_i^(1/rho)`` is evenly spaced, so for ``rho > 1`` the steps crowd near the data end.
+    ``sigma_i^(1/rho)`` is evenly spaced, so for ``rho > 1`` the steps in ``sigma`` crowd near small ``sigma``.
 
     Raises:
         IncompatibleComponentsError: the path is not Gaussian.

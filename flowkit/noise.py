@@ -20,6 +20,8 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
+from flowkit.path import GaussianPath, ProbabilityPath
+
 _GOLDEN = 0x9E3779B97F4A7C15
 _MUL1 = 0xBF58476D1CE4E5B9
 _MUL2 = 0x94D049BB133111EB
@@ -118,3 +120,29 @@ class SampleNoise:
         radius = torch.sqrt(-2.0 * torch.log(u[:, :d]))
         z = radius * torch.cos((2.0 * math.pi) * u[:, d:])
         return z.to(dtype).reshape(len(self), *event_shape)
+
+
+def prior_from_noise(
+    path: ProbabilityPath,
+    noise: SampleNoise,
+    event_shape: Sequence[int],
+    *,
+    dtype: torch.dtype = torch.float32,
+    device: torch.device | str = "cpu",
+) -> Tensor:
+    """Prior draws ``x0 ~ p_0`` whose row ``i`` depends only on ``(noise.seed, noise.indices[i])``.
+
+    A :class:`~flowkit.path.GaussianPath` that keeps the base prior gets ``beta_0 * normal(stream 0)``;
+    any other path draws each row with :meth:`ProbabilityPath.sample_prior` from its own generator,
+    seeded from the row's stream-0 hash. Shape ``(len(noise), *event_shape)``.
+    """
+    if isinstance(path, GaussianPath) and type(path).sample_prior is GaussianPath.sample_prior:
+        return path.prior_std() * noise.normal(0, event_shape, dtype=dtype, device=device)
+    seeds = _srl(noise.bits(0, 1)[:, 0], 1).tolist()
+    rows = [
+        path.sample_prior(1, event_shape, generator=torch.Generator().manual_seed(int(s)), dtype=dtype)
+        for s in seeds
+    ]
+    if not rows:
+        return torch.empty((0, *event_shape), dtype=dtype, device=device)
+    return torch.cat(rows).to(device)

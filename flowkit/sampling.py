@@ -10,6 +10,7 @@ import torch
 from torch import Tensor
 
 from flowkit.field import Field
+from flowkit.noise import SampleNoise, prior_from_noise
 from flowkit.progress import progress_bar
 from flowkit.solver import Solver
 
@@ -49,11 +50,16 @@ def sample(
     progress: bool = False,
     labels: Tensor | None = None,
     null_label: int | None = None,
+    save_at: Sequence[float] | None = None,
 ) -> SampleResult:
     """Draw ``num`` samples: prior noise from a generator seeded with ``seed``, integrated by ``solver``.
 
     At most ``batch_size`` samples are integrated at once; only the first chunk's trajectory is
-    kept, so memory stays bounded for any ``num``.
+    kept, so memory stays bounded for any ``num``. ``save_at`` asks for the trajectory at those
+    times (see :meth:`flowkit.Solver.solve`).
+
+    Sample ``i``'s prior draw and SDE noise depend only on ``(seed, i)``
+    (:class:`~flowkit.noise.SampleNoise`), so they do not change with ``batch_size`` or ``num``.
 
     For a class-conditional model, ``labels`` (``(num,)`` integers) are the classes to draw; with
     ``field.guidance_scale != 1`` the ``null_label`` ("no label" token) gives the unconditional
@@ -73,12 +79,21 @@ def sample(
         done = 0
         while done < num:
             n = min(batch_size, num - done)
-            x0 = field.path.sample_prior(n, event_shape, generator=generator, dtype=dtype).to(device)
+            noise = SampleNoise.range(seed, done, n)
+            x0 = prior_from_noise(field.path, noise, event_shape, dtype=dtype, device=device)
             if labels is not None:
                 field.condition = labels[done : done + n].to(device)
                 if null_label is not None:
                     field.null_condition = torch.full_like(field.condition, null_label)
-            result = solver.solve(field, x0, trajectory=trajectory and not chunks, generator=generator)
+            first = not chunks
+            result = solver.solve(
+                field,
+                x0,
+                trajectory=trajectory and first,
+                generator=generator,
+                save_at=save_at if first else None,
+                noise=noise,
+            )
             if result.trajectory is not None:
                 times, states = result.times, result.trajectory.cpu()
             chunks.append(result.samples.cpu())
