@@ -21,13 +21,16 @@ $(STAMP): pyproject.toml $(PLUGINS)
 	$(BIN)/python -m pip install --quiet -e ".[dev,docs]" $(addprefix -e ,$(PLUGIN_DIRS))
 	touch $(STAMP)
 
+# two test workers with one torch thread each use both cores without oversubscribing them
+TEST_ENV := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+
 ## the whole test suite, slow end-to-end runs included (what CI runs)
 test: setup
-	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	$(TEST_ENV) $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 ## the quick inner loop: everything but the slow end-to-end runs
 test-fast: setup
-	$(BIN)/python -m pytest -n 2 -m "not slow" $(PYTEST_ARGS)
+	$(TEST_ENV) $(BIN)/python -m pytest -n 2 -m "not slow" $(PYTEST_ARGS)
 
 ## train, sample and evaluate the shipped checkerboard example into runs/checkerboard
 run: setup

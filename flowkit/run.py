@@ -336,9 +336,10 @@ def _pictures(
             )
         if labels is not None:
             num_classes = int(labels.max()) + 1
-            per_class = [drawn.samples[labels == c][:8] for c in range(num_classes)]
-            rows = torch.cat([p for p in per_class if p.shape[0] == 8]) if per_class else drawn.samples[:0]
-            if rows.shape[0]:
+            full_rows = [drawn.samples[labels == c][:8] for c in range(num_classes)]
+            full_rows = [row for row in full_rows if row.shape[0] == 8]
+            if full_rows:
+                rows = torch.cat(full_rows)
                 plot_image_grids(folder / "classes.png", [("one row per class", rows)], nrow=rows.shape[0] // 8)
     else:
         plot_samples(folder / "samples.png", drawn.samples, data, title=_title(spec, metrics))

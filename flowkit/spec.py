@@ -95,7 +95,8 @@ def _component_union(kind: str, registry: Registry) -> Any:
             __config__=ConfigDict(extra="forbid", title=f"{kind} {reg.name}"),
             __doc__=reg.cls.summary() or None,
             name=(Literal[reg.name], ...),
-            params=(reg.cls.Params, Field(default_factory=reg.cls.Params)),
+            # validated in place, so a missing required param reports its full location
+            params=(reg.cls.Params, Field(default_factory=dict, validate_default=True)),
         )
         members.append(member)
     for conflict in registry.conflicts:

@@ -327,3 +327,9 @@ def test_the_schema_names_every_installed_component(builtin_host: PluginHost) ->
     assert {"data", "model", "path", "train", "sample", "evaluate", "output"} <= set(schema["properties"])
     assert set(schema["required"]) == {"data", "model"}
     assert schema["additionalProperties"] is False
+
+
+def test_a_missing_required_param_names_its_component(builtin_host: PluginHost) -> None:
+    with pytest.raises(SpecError) as info:
+        validate_spec({**BASE, "data": {"name": "file"}}, host=builtin_host)
+    assert info.value.problems == ["data.file.params.path: Field required"]
