@@ -10,6 +10,8 @@ import torch
 from torch import Tensor
 
 from flowkit.data import Dataset
+from flowkit.errors import IncompatibleComponentsError
+from flowkit.field import Field
 from flowkit.metric import Metric
 
 
@@ -43,11 +45,25 @@ class MetricResult:
         }
 
 
-def evaluate(samples: Tensor, dataset: Dataset, metrics: list[Metric], *, seed: int = 0) -> dict[str, MetricResult]:
+def evaluate(
+    samples: Tensor,
+    dataset: Dataset,
+    metrics: list[Metric],
+    *,
+    seed: int = 0,
+    field: Field | None = None,
+) -> dict[str, MetricResult]:
     """Score ``samples`` against fresh data with every metric, plus each metric's noise floor.
 
     Two independent data sets of ``len(samples)`` points are drawn from a generator seeded with
     ``seed``: the first is the reference for the samples, and the floor compares the two.
+
+    A metric with ``needs_field`` (e.g. ``nll``) gets the model's ``field``; its floor is
+    :meth:`Metric.ideal_value` when the dataset knows it (e.g. the exact entropy of a mixture),
+    else its value on the second data set.
+
+    Raises:
+        IncompatibleComponentsError: a metric needs the field and none was given.
     """
     n = samples.shape[0]
     data_gen = torch.Generator().manual_seed(seed + 1)
@@ -55,8 +71,20 @@ def evaluate(samples: Tensor, dataset: Dataset, metrics: list[Metric], *, seed: 
     second = dataset.sample(n, generator=data_gen, dtype=samples.dtype)
     results: dict[str, MetricResult] = {}
     for metric in metrics:
-        value = metric.compute(samples, reference, generator=torch.Generator().manual_seed(seed + 2))
-        floor = metric.compute(second, reference, generator=torch.Generator().manual_seed(seed + 2))
+        if metric.needs_field:
+            if field is None:
+                raise IncompatibleComponentsError(f"metric {metric.name!r} needs the model's field")
+            compute: Any = metric.compute
+            value = compute(samples, reference, generator=torch.Generator().manual_seed(seed + 2), field=field)
+            ideal = metric.ideal_value(reference, dataset)
+            floor = (
+                ideal
+                if ideal is not None
+                else compute(samples, second, generator=torch.Generator().manual_seed(seed + 2), field=field)
+            )
+        else:
+            value = metric.compute(samples, reference, generator=torch.Generator().manual_seed(seed + 2))
+            floor = metric.compute(second, reference, generator=torch.Generator().manual_seed(seed + 2))
         key = metric.name if metric.name not in results else f"{metric.name}_{len(results)}"
         results[key] = MetricResult(metric.name, value, floor, metric.params.model_dump(), n, seed)
     return results

@@ -14,6 +14,7 @@ from flowkit.solver import Solver
 from flowkit_std.couplings import IndependentCoupling, OTCoupling
 from flowkit_std.gmm import GaussianMixture
 from flowkit_std.exponential import ExponentialSolver
+from flowkit_std.likelihood_metric import NegativeLogLikelihood
 from flowkit_std.metrics import SlicedWasserstein
 from flowkit_std.objectives import (
     DataObjective,
@@ -70,7 +71,7 @@ def flowkit_solvers() -> list[type[Solver]]:
 
 @hookimpl
 def flowkit_metrics() -> list[type[Metric]]:
-    return [SlicedWasserstein]
+    return [SlicedWasserstein, NegativeLogLikelihood]
 
 
 @hookimpl
