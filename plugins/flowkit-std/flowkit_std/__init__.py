@@ -3,7 +3,7 @@
 from flowkit_std.couplings import IndependentCoupling, OTCoupling
 from flowkit_std.exponential import ExponentialSolver
 from flowkit_std.gmm import GaussianMixture
-from flowkit_std.metrics import SlicedWasserstein
+from flowkit_std.metrics import EnergyDistance, MaximumMeanDiscrepancy, SlicedWasserstein
 from flowkit_std.objectives import (
     DataObjective,
     EpsilonObjective,
@@ -26,6 +26,7 @@ __all__ = [
     "CondOTPath",
     "DataObjective",
     "DataParameterization",
+    "EnergyDistance",
     "EpsilonObjective",
     "EpsilonParameterization",
     "EulerMaruyamaSolver",
@@ -35,11 +36,12 @@ __all__ = [
     "GaussianMixture",
     "HeunSolver",
     "IndependentCoupling",
+    "MaximumMeanDiscrepancy",
     "MidpointSolver",
     "OTCoupling",
     "OracleModel",
-    "RK4Solver",
     "PolynomialPath",
+    "RK4Solver",
     "ScoreMatchingObjective",
     "ScoreParameterization",
     "SlicedWasserstein",

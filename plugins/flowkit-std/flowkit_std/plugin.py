@@ -12,10 +12,10 @@ from flowkit.parameterization import Parameterization
 from flowkit.path import ProbabilityPath
 from flowkit.solver import Solver
 from flowkit_std.couplings import IndependentCoupling, OTCoupling
-from flowkit_std.gmm import GaussianMixture
 from flowkit_std.exponential import ExponentialSolver
+from flowkit_std.gmm import GaussianMixture
 from flowkit_std.likelihood_metric import NegativeLogLikelihood
-from flowkit_std.metrics import SlicedWasserstein
+from flowkit_std.metrics import EnergyDistance, MaximumMeanDiscrepancy, SlicedWasserstein
 from flowkit_std.objectives import (
     DataObjective,
     EpsilonObjective,
@@ -71,7 +71,7 @@ def flowkit_solvers() -> list[type[Solver]]:
 
 @hookimpl
 def flowkit_metrics() -> list[type[Metric]]:
-    return [SlicedWasserstein, NegativeLogLikelihood]
+    return [SlicedWasserstein, MaximumMeanDiscrepancy, EnergyDistance, NegativeLogLikelihood]
 
 
 @hookimpl
