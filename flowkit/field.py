@@ -65,9 +65,7 @@ class Field:
             return self.network(x, tt, self.condition)
         if self.null_condition is None:
             raise ValueError("classifier-free guidance needs the null condition (the 'no label' token)")
-        both = self.network(
-            torch.cat([x, x]), torch.cat([tt, tt]), torch.cat([self.condition, self.null_condition])
-        )
+        both = self.network(torch.cat([x, x]), torch.cat([tt, tt]), torch.cat([self.condition, self.null_condition]))
         cond, null = both.chunk(2)
         return null + self.guidance_scale * (cond - null)
 

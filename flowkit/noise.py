@@ -140,8 +140,7 @@ def prior_from_noise(
         return path.prior_std() * noise.normal(0, event_shape, dtype=dtype, device=device)
     seeds = _srl(noise.bits(0, 1)[:, 0], 1).tolist()
     rows = [
-        path.sample_prior(1, event_shape, generator=torch.Generator().manual_seed(int(s)), dtype=dtype)
-        for s in seeds
+        path.sample_prior(1, event_shape, generator=torch.Generator().manual_seed(int(s)), dtype=dtype) for s in seeds
     ]
     if not rows:
         return torch.empty((0, *event_shape), dtype=dtype, device=device)
