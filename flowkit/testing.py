@@ -1175,7 +1175,8 @@ def check_metric(
     same value; a shifted distribution scores worse (higher) than a fresh draw of the same
     distribution; and, when ``zero_for_identical``, identical inputs score near 0: within
     ``zero_tol``, or within 5% of the shifted distribution's score (an unbiased estimator, such as
-    a U-statistic, is off by ``O(1/N)`` even for identical inputs).
+    a U-statistic, is off by ``O(1/N)`` even for identical inputs). A metric with ``needs_field``
+    is given the exact field of ``N(0.5, 0.5^2)`` data, and the identical-inputs rule is skipped.
 
     Raises:
         ConformanceError: naming the metric and the rule it broke.
@@ -1184,9 +1185,16 @@ def check_metric(
     ck.identity(Metric)
     metric = ck.build(cls, params)
     shape = tuple(event_shape)
+    extra: dict[str, Any] = {}
+    if metric.needs_field:
+        # A metric of the model itself scores the reference data under the exact field of
+        # N(0.5, 0.5^2) data: data closer to that distribution must score better.
+        target = GaussianTarget()
+        extra["field"] = Field(target.velocity, reference_parameterization("velocity"), ReferencePath())
+        zero_for_identical = False
 
     def value(what: str, a: Tensor, b: Tensor, seed: int = 0) -> float:
-        v = ck.call("compute", metric.compute, a, b, generator=_gen(seed))
+        v = ck.call("compute", metric.compute, a, b, generator=_gen(seed), **extra)
         ck.expect(isinstance(v, float), "type", f"compute({what}) returned {type(v).__name__}, expected a float")
         ck.expect(math.isfinite(v), "finite", f"compute({what}) returned {v!r}")
         result: float = v
