@@ -357,7 +357,7 @@ def sample_command(
 @click.option(
     "--samples",
     "samples_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     help="Samples file (default: RUN/samples.pt; a folder written by `flowkit sample` works too).",
 )
 @click.option("--seed", type=int, help="Seed of the reference data (default: the run's).")

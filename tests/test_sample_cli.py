@@ -82,6 +82,17 @@ def test_evaluate_with_the_nll_metric(run_dir: Path) -> None:
     assert abs(stored["nll"]["value"] - stored["nll"]["noise_floor"]) < 1e-3
 
 
+def test_evaluate_reads_a_samples_folder_written_by_flowkit_sample(run_dir: Path) -> None:
+    runner = CliRunner()
+    args = ["sample", str(run_dir), "--solver", "midpoint", "--steps", "20", "--num", "150", "--tag", "mid", "-q"]
+    assert runner.invoke(main, args).exit_code == 0
+    folder = run_dir / "samples" / "midpoint-mid"
+    result = runner.invoke(main, ["evaluate", str(run_dir), "--samples", str(folder), "--tag", "mid"])
+    assert result.exit_code == 0, result.output
+    stored = json.loads((run_dir / "evaluations" / "mid.json").read_text())
+    assert stored["sliced_w2"]["num_samples"] == 150
+
+
 def test_clear_errors(run_dir: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     missing = runner.invoke(main, ["sample", str(tmp_path / "nope"), "--solver", "euler"])
