@@ -96,10 +96,20 @@ overrides_option = click.option(
     default=None,
     help="Fail on any plugin that cannot load or conflicts (also FLOWKIT_STRICT_PLUGINS=1).",
 )
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    envvar="FLOWKIT_THREADS",
+    help="CPU threads torch may use (also FLOWKIT_THREADS); 1 is often fastest for small models or on a busy machine.",
+)
 @click.pass_context
-def main(ctx: click.Context, debug: bool, strict_plugins: bool | None) -> None:
+def main(ctx: click.Context, debug: bool, strict_plugins: bool | None, threads: int | None) -> None:
     """Train, sample and evaluate flow-matching and diffusion models from a run spec."""
     ctx.obj = Context(debug, strict_plugins)
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
 
 
 @main.command("run")

@@ -329,3 +329,19 @@ def test_the_same_seed_gives_the_same_numbers_and_weights_and_another_seed_does_
     assert w2_a != w2_c
     assert floor_a != floor_c
     assert not all(torch.equal(wa[k], wc[k]) for k in wa)
+
+
+def test_threads_option_sets_torchs_thread_count() -> None:
+    import torch
+
+    from flowkit.cli import main
+
+    before = torch.get_num_threads()
+    try:
+        result = CliRunner().invoke(main, ["--threads", "1", "plugins", "list", "--json"])
+        assert result.exit_code == 0, result.output
+        assert torch.get_num_threads() == 1
+        bad = CliRunner().invoke(main, ["--threads", "0", "plugins", "list"])
+        assert bad.exit_code == 2 and "--threads" in bad.output
+    finally:
+        torch.set_num_threads(before)

@@ -77,7 +77,10 @@ class TorchDiffEqSolver(Solver):
             options["step_size"] = (t1 - t0) / (p.steps or 100)
             kwargs: dict[str, object] = {"options": options}
         else:
-            kwargs = {"rtol": p.rtol, "atol": p.atol}
+            # Adaptive steps may overshoot the last time and interpolate back; a path can be
+            # undefined past its time range (e.g. VP beyond t_max), so make a step land on it.
+            end = torch.tensor([t1], dtype=torch.float64, device=x0.device)
+            kwargs = {"rtol": p.rtol, "atol": p.atol, "options": {"step_t": end}}
 
         def rhs(t: Tensor, x: Tensor) -> Tensor:
             return field.velocity(x, t)
