@@ -22,7 +22,6 @@ conditional loss, which needs no marginal, trains the marginal quantity.
 
 from __future__ import annotations
 
-from abc import abstractmethod
 from typing import ClassVar, Literal
 
 import torch
@@ -39,8 +38,9 @@ from flowkit_std.time_samplers import TimeSamplingParams, sample_times
 class RegressionObjective(Objective):
     """Base of the built-in objectives: ``mean_i w(t_i) || residual_i ||^2``.
 
-    A subclass names the ``quantity`` it regresses and implements :meth:`residual` (and may
-    override :meth:`weight`). Time sampling is configured by :class:`TimeSamplingParams`.
+    A subclass names the ``quantity`` it regresses (the default :meth:`residual` compares the
+    model's prediction of it with its conditional target) and may override :meth:`residual` and
+    :meth:`weight`. Time sampling is configured by :class:`TimeSamplingParams`.
 
     Raises (from :meth:`loss`):
         IncompatibleComponentsError: if the path cannot give the regressed quantity's target.
@@ -58,9 +58,12 @@ class RegressionObjective(Objective):
         """``n`` training times, ``(n,)``, in the window of the params and ``field.time_range``."""
         return sample_times(n, self.params, field.time_range, generator=generator, dtype=like.dtype, device=like.device)
 
-    @abstractmethod
     def residual(self, field: FlowField, draw: PathSample) -> Tensor:
-        """The per-sample residual ``r`` at ``draw`` (same shape as ``draw.x``)."""
+        """The per-sample residual ``r`` at ``draw`` (same shape as ``draw.x``).
+
+        By default the model's prediction of ``quantity`` minus its conditional target.
+        """
+        return field.predict(self.quantity, draw.x, draw.t) - draw.target(self.quantity)
 
     def weight(self, field: FlowField, draw: PathSample) -> Tensor | None:
         """The per-sample weight ``w(t)``, ``(B,)``, or ``None`` for 1."""
@@ -106,9 +109,6 @@ class FlowMatchingObjective(RegressionObjective):
         pass
 
     params: Params
-
-    def residual(self, field: FlowField, draw: PathSample) -> Tensor:
-        return field.predict("velocity", draw.x, draw.t) - draw.target("velocity")
 
 
 class ScoreMatchingObjective(RegressionObjective):
@@ -157,9 +157,6 @@ class EpsilonObjective(RegressionObjective):
 
     params: Params
 
-    def residual(self, field: FlowField, draw: PathSample) -> Tensor:
-        return field.predict("epsilon", draw.x, draw.t) - draw.target("epsilon")
-
 
 class DataObjective(RegressionObjective):
     """Data prediction: ``E || z_theta(x_t, t) - z ||^2`` (minimised by ``E[z | x_t]``)."""
@@ -171,6 +168,3 @@ class DataObjective(RegressionObjective):
         pass
 
     params: Params
-
-    def residual(self, field: FlowField, draw: PathSample) -> Tensor:
-        return field.predict("data", draw.x, draw.t) - draw.z
