@@ -371,6 +371,11 @@ def sample_command(
     help="Samples file (default: RUN/samples.pt; a folder written by `flowkit sample` works too).",
 )
 @click.option("--seed", type=int, help="Seed of the reference data (default: the run's).")
+@click.option(
+    "--references",
+    type=click.IntRange(min=1),
+    help="Independent data sets each metric and its floor are averaged over (default: the run's).",
+)
 @click.option("--tag", default="latest", show_default=True, help="Writes RUN/evaluations/<tag>.json.")
 @pass_context
 @handle_errors
@@ -381,6 +386,7 @@ def evaluate_command(
     params: tuple[str, ...],
     samples_path: Path | None,
     seed: int | None,
+    references: int | None,
     tag: str,
 ) -> None:
     """Evaluate a RUN's samples with its metrics or named ones (e.g. --metric nll)."""
@@ -394,7 +400,7 @@ def evaluate_command(
     samples = None
     if samples_path is not None:
         samples = load_samples(samples_path / "samples.pt" if samples_path.is_dir() else samples_path)
-    results = evaluate_run(loaded, metrics, samples=samples, seed=seed, tag=tag)
+    results = evaluate_run(loaded, metrics, samples=samples, seed=seed, references=references, tag=tag)
     for name, r in results.items():
         click.echo(f"{name}: {r.value:.4f} (noise floor {r.noise_floor:.4f}, ratio {r.ratio:.2f})")
 

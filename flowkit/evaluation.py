@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,10 +18,13 @@ from flowkit.metric import Metric
 
 @dataclass
 class MetricResult:
-    """A metric's value on samples vs data, and on two independent data sets of the same size.
+    """A metric's value on samples vs data, and its noise floor on independent data of the same size.
 
-    ``noise_floor`` is what a perfect model would score with this many samples; ``ratio`` is
-    ``value / noise_floor`` (1 is as good as it gets).
+    ``value`` is the metric between the samples and a fresh data set, averaged over
+    ``references`` independent data sets; ``noise_floor`` is what a perfect model would score: the
+    metric between two independent data sets of that size, averaged the same way, with
+    ``noise_floor_std`` the spread of its single draws (``0`` when there is one, or when the floor
+    is exact). ``ratio`` is ``value / noise_floor`` (about 1 is as good as it gets).
     """
 
     name: str
@@ -29,6 +33,8 @@ class MetricResult:
     params: dict[str, Any]
     num_samples: int
     seed: int
+    references: int = 1
+    noise_floor_std: float = 0.0
 
     @property
     def ratio(self) -> float:
@@ -38,9 +44,11 @@ class MetricResult:
         return {
             "value": self.value,
             "noise_floor": self.noise_floor,
+            "noise_floor_std": self.noise_floor_std,
             "ratio": self.ratio,
             "params": self.params,
             "num_samples": self.num_samples,
+            "references": self.references,
             "seed": self.seed,
         }
 
@@ -52,29 +60,44 @@ def evaluate(
     *,
     seed: int = 0,
     field: Field | None = None,
+    references: int = 5,
 ) -> dict[str, MetricResult]:
     """Score ``samples`` against fresh data with every metric, plus each metric's noise floor.
 
-    Two independent data sets of ``len(samples)`` points are drawn from a generator seeded with
-    ``seed``: the first is the reference for the samples, and the floor compares the two.
+    ``references`` pairs of independent data sets of ``len(samples)`` points are drawn from a
+    generator seeded with ``seed + 1`` (reference 1, second 1, reference 2, ...). A metric's
+    value is the mean over the pairs of ``metric(samples, reference_k)`` and its floor the mean of
+    ``metric(second_k, reference_k)``. A sample-based distance between two finite sets
+    fluctuates with the sets: on a mixture, the share of points per mode alone moves a
+    2000-point sliced W2 by a third of its size, so one floor draw can be several times too low
+    or too high. Averaging over several references makes the ratio a stable number.
 
-    A metric with ``needs_field`` (e.g. ``nll``) gets the model's ``field``; its floor is
-    :meth:`Metric.ideal_value` when the dataset knows it (e.g. the exact entropy of a mixture),
-    else its value on the second data set.
+    A metric with ``needs_field`` (e.g. ``nll``) gets the model's ``field`` and is computed once,
+    on the first reference; its floor is :meth:`Metric.ideal_value` when the dataset knows it
+    (e.g. the exact entropy of a mixture), else its value on the first second set.
 
     Raises:
         IncompatibleComponentsError: a metric needs the field and none was given.
+        ValueError: ``references`` is below 1.
     """
+    if references < 1:
+        raise ValueError(f"references must be at least 1, got {references}")
     n = samples.shape[0]
     data_gen = torch.Generator().manual_seed(seed + 1)
-    reference = dataset.sample(n, generator=data_gen, dtype=samples.dtype)
-    second = dataset.sample(n, generator=data_gen, dtype=samples.dtype)
+    pairs: list[tuple[Tensor, Tensor]] = []
+    for _ in range(references):
+        reference = dataset.sample(n, generator=data_gen, dtype=samples.dtype)
+        second = dataset.sample(n, generator=data_gen, dtype=samples.dtype)
+        pairs.append((reference, second))
     results: dict[str, MetricResult] = {}
     for metric in metrics:
+        used = 1
+        floor_std = 0.0
         if metric.needs_field:
             if field is None:
                 raise IncompatibleComponentsError(f"metric {metric.name!r} needs the model's field")
             compute: Any = metric.compute
+            reference, second = pairs[0]
             value = compute(samples, reference, generator=torch.Generator().manual_seed(seed + 2), field=field)
             ideal = metric.ideal_value(reference, dataset)
             floor = (
@@ -83,8 +106,18 @@ def evaluate(
                 else compute(samples, second, generator=torch.Generator().manual_seed(seed + 2), field=field)
             )
         else:
-            value = metric.compute(samples, reference, generator=torch.Generator().manual_seed(seed + 2))
-            floor = metric.compute(second, reference, generator=torch.Generator().manual_seed(seed + 2))
+            values = []
+            floors = []
+            for reference, second in pairs:
+                # The same projection/subsampling seed for value and floor, so they differ by data only.
+                values.append(metric.compute(samples, reference, generator=torch.Generator().manual_seed(seed + 2)))
+                floors.append(metric.compute(second, reference, generator=torch.Generator().manual_seed(seed + 2)))
+            used = len(pairs)
+            value = statistics.fmean(values)
+            floor = statistics.fmean(floors)
+            floor_std = statistics.stdev(floors) if used > 1 else 0.0
         key = metric.name if metric.name not in results else f"{metric.name}_{len(results)}"
-        results[key] = MetricResult(metric.name, value, floor, metric.params.model_dump(), n, seed)
+        results[key] = MetricResult(
+            metric.name, value, floor, metric.params.model_dump(), n, seed, references=used, noise_floor_std=floor_std
+        )
     return results

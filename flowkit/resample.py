@@ -188,10 +188,13 @@ def evaluate_run(
     *,
     samples: Tensor | None = None,
     seed: int | None = None,
+    references: int | None = None,
     tag: str = "latest",
 ) -> dict[str, MetricResult]:
     """Score ``samples`` (default: the run's ``samples.pt``) with ``metrics`` (default: the spec's)
     and write ``RUN/evaluations/<tag>.json``. Field metrics such as ``nll`` get the run's field.
+    ``seed`` and ``references`` (data sets averaged over, see :func:`flowkit.evaluation.evaluate`)
+    default to the run's spec.
 
     Raises:
         FlowkitError: no samples were given and the run has no readable ``samples.pt``.
@@ -200,8 +203,17 @@ def evaluate_run(
         samples = load_samples(run.folder / "samples.pt")
     metrics = run.components.metrics if metrics is None else metrics
     seed = run.seed if seed is None else seed
+    if references is None:
+        references = int(getattr(getattr(run.spec, "evaluate", None), "references", 5))
     field = run.field()
-    results = evaluate(samples.to(run.components.dtype), run.components.dataset, metrics, seed=seed, field=field)
+    results = evaluate(
+        samples.to(run.components.dtype),
+        run.components.dataset,
+        metrics,
+        seed=seed,
+        field=field,
+        references=references,
+    )
     write_json(
         run.folder / "evaluations" / f"{tag}.json",
         {name: r.to_dict() for name, r in results.items()},

@@ -256,7 +256,13 @@ def run(
     atomic_write_bytes(staging / "samples.pt", _tensor_bytes(drawn.samples))
     if labels is not None:
         atomic_write_bytes(staging / "labels.pt", _tensor_bytes(labels))
-    metric_results = evaluate(drawn.samples, components.dataset, components.metrics, seed=spec.seed)
+    metric_results = evaluate(
+        drawn.samples,
+        components.dataset,
+        components.metrics,
+        seed=spec.seed,
+        references=s.evaluate.references,
+    )
 
     history = _read_log(metrics_file, up_to=None)
     final_loss = history[-1]["loss"] if history else None

@@ -180,6 +180,14 @@ def build_spec_model(registry: Registry) -> type[RunSpecBase]:
             metric_list,
             Field(default_factory=lambda: [{"name": n} for n in default_metrics], validate_default=True),
         ),
+        references=(
+            int,
+            Field(
+                5,
+                ge=1,
+                description="Independent data sets each metric and its noise floor are averaged over.",
+            ),
+        ),
     )
     output_model = create_model(
         "OutputSpec",
