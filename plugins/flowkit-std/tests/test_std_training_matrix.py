@@ -1,21 +1,25 @@
-"""End-to-end training matrix: paths x parameterizations x objectives x couplings, through the
-real engine (spec -> components -> trainer -> sampler -> metric).
+"""End-to-end training matrix: every path x parameterization x objective, through the real engine
+(spec -> components -> trainer -> sampler -> metric).
 
-Each case trains a small MLP (width 64, depth 3) for a few hundred steps on the default 2-D
-Gaussian mixture, draws 2000 samples with the midpoint solver and requires the sliced W2 distance
-to the data to be within 3x the data-vs-data noise floor. Cases:
+Each case trains a small MLP (width 64, depth 3) for 2000 steps on the default 2-D Gaussian
+mixture, draws 2000 samples with the midpoint solver and requires the sliced W2 distance to the
+data to be within 3x the data-vs-data noise floor (both averaged over five reference sets).
 
-* every built-in path x every parameterization, trained with the flow-matching loss;
-* every objective (both score-matching forms) x one path x two parameterizations;
-* the minibatch OT coupling on two paths.
+The product is complete: 5 paths (CondOT, VP linear, VP cosine, VE, polynomial) x 4
+parameterizations x 5 objectives (flow matching, both score-matching forms, epsilon and data
+regression), less one pair, plus the minibatch OT coupling on two paths. Choices the cases
+document (see docs/concepts/objectives.md, "How each objective weighs time"):
 
-Choices the cases document: epsilon, score and data predictions use the Gaussian
-preconditioning (without it, their conversions amplify errors by ``1 / alpha_t`` or
-``1 / beta_t`` at the path ends); on the variance-exploding path every parameterization is
-preconditioned (states span two orders of magnitude in scale) and training times are drawn
-logit-normal toward the data (the flow-matching loss there weighs the noisy end by ``beta_t^2``);
-the plain ``1 / beta_t^2`` score-matching loss is trained on ``t <= 0.95`` with times drawn toward
-the noise end, which its weighting under-represents.
+* epsilon, score and data predictions use the Gaussian preconditioning (without it, their
+  conversions amplify errors by ``1 / alpha_t`` or ``1 / beta_t`` at the path ends); on the
+  variance-exploding path every parameterization is preconditioned (states span three orders of
+  magnitude in scale);
+* ``data_mse`` draws times toward the data (its weight vanishes there), the noise losses on VE
+  toward the noise (where VE's velocity amplifies noise errors by ``sigma_t``), and the plain
+  ``1 / beta_t^2`` score form trains on ``t <= 0.9`` slightly toward the noise;
+* the plain score form on VE (sigma from 10 to 0.01) is left out: its weight spans six orders of
+  magnitude and leaves the middle of the path untrained whatever the time sampler (measured
+  4.5-8x the floor); the ``ddpm`` form is the score objective for VE.
 """
 
 from __future__ import annotations
@@ -37,20 +41,25 @@ PATHS: dict[str, dict[str, Any]] = {
     "polynomial": {"name": "polynomial", "params": {"exponent": 2.0}},
 }
 PARAMETERIZATIONS = ("velocity", "score", "epsilon", "data")
-FLOW_MATCHING: dict[str, Any] = {"name": "flow_matching"}
-VE_FLOW_MATCHING: dict[str, Any] = {
-    "name": "flow_matching",
-    "params": {"time_sampler": "logit_normal", "logit_mean": 0.5},
-}
-OBJECTIVES: dict[str, dict[str, Any]] = {
-    "score_ddpm": {"name": "score_matching", "params": {"form": "ddpm"}},
-    "score_plain": {
-        "name": "score_matching",
-        "params": {"form": "score", "t_max": 0.95, "time_sampler": "logit_normal", "logit_mean": -1.0},
-    },
-    "epsilon_mse": {"name": "epsilon_mse"},
-    "data_mse": {"name": "data_mse"},
-}
+OBJECTIVES = ("flow_matching", "score_ddpm", "score_plain", "epsilon_mse", "data_mse")
+TOWARD_DATA = {"time_sampler": "logit_normal", "logit_mean": 1.0}
+TOWARD_NOISE = {"time_sampler": "logit_normal", "logit_mean": -1.0}
+
+
+def _objective(name: str, path: str) -> dict[str, Any]:
+    """The objective's spec with the time sampler recommended for it on ``path``."""
+    noise_end = TOWARD_NOISE if path == "ve" else {}
+    specs: dict[str, dict[str, Any]] = {
+        "flow_matching": {"name": "flow_matching"},
+        "score_ddpm": {"name": "score_matching", "params": {"form": "ddpm", **noise_end}},
+        "score_plain": {
+            "name": "score_matching",
+            "params": {"form": "score", "t_max": 0.9, "time_sampler": "logit_normal", "logit_mean": -0.5},
+        },
+        "epsilon_mse": {"name": "epsilon_mse", "params": noise_end},
+        "data_mse": {"name": "data_mse", "params": TOWARD_DATA},
+    }
+    return specs[name]
 
 
 def _parameterization(name: str, path: str) -> dict[str, Any]:
@@ -59,16 +68,15 @@ def _parameterization(name: str, path: str) -> dict[str, Any]:
     return {"name": name, "params": {"preconditioning": "gaussian"}}
 
 
-CASES: list[Any] = []
-for _path in PATHS:
-    for _param in PARAMETERIZATIONS:
-        _objective = VE_FLOW_MATCHING if _path == "ve" else FLOW_MATCHING
-        CASES.append(pytest.param(_path, _param, _objective, "independent", id=f"{_path}-{_param}-flow_matching"))
-for _name, _objective in OBJECTIVES.items():
-    for _param in ("velocity", "epsilon"):
-        CASES.append(pytest.param("vp_cosine", _param, _objective, "independent", id=f"vp_cosine-{_param}-{_name}"))
-CASES.append(pytest.param("condot", "velocity", FLOW_MATCHING, "ot", id="condot-velocity-flow_matching-ot"))
-CASES.append(pytest.param("vp_cosine", "epsilon", FLOW_MATCHING, "ot", id="vp_cosine-epsilon-flow_matching-ot"))
+CASES: list[Any] = [
+    pytest.param(path, param, objective, "independent", id=f"{path}-{param}-{objective}")
+    for path in PATHS
+    for param in PARAMETERIZATIONS
+    for objective in OBJECTIVES
+    if not (path == "ve" and objective == "score_plain")
+]
+CASES.append(pytest.param("condot", "velocity", "flow_matching", "ot", id="condot-velocity-flow_matching-ot"))
+CASES.append(pytest.param("vp_cosine", "epsilon", "flow_matching", "ot", id="vp_cosine-epsilon-flow_matching-ot"))
 
 
 @pytest.fixture(autouse=True)
@@ -83,7 +91,7 @@ def _one_thread() -> Iterator[None]:
 @pytest.mark.slow
 @pytest.mark.parametrize(("path", "parameterization", "objective", "coupling"), CASES)
 def test_small_mlp_reaches_three_times_the_noise_floor(
-    path: str, parameterization: str, objective: dict[str, Any], coupling: str, tmp_path: Path
+    path: str, parameterization: str, objective: str, coupling: str, tmp_path: Path
 ) -> None:
     spec = {
         "name": "matrix",
@@ -92,15 +100,15 @@ def test_small_mlp_reaches_three_times_the_noise_floor(
         "model": {"name": "mlp", "params": {"width": 64, "depth": 3, "time_dim": 16}},
         "path": PATHS[path],
         "parameterization": _parameterization(parameterization, path),
-        "objective": objective,
+        "objective": _objective(objective, path),
         "coupling": {"name": coupling},
         "train": {
-            "steps": 800,
+            "steps": 2000,
             "batch_size": 256,
             "lr": 3e-3,
             "schedule": "cosine",
             "ema_decay": None,
-            "log_every": 800,
+            "log_every": 2000,
         },
         "sample": {"solver": {"name": "midpoint", "params": {"steps": 50}}, "num_samples": 2000},
         "evaluate": {"metrics": [{"name": "sliced_w2", "params": {"num_projections": 128}}]},
