@@ -15,6 +15,9 @@ from flowkit.errors import IncompatibleComponentsError
 from flowkit.field import Field
 from flowkit.metric import Metric
 
+DEFAULT_REFERENCES = 5
+"""Independent data sets a metric and its noise floor are averaged over unless a spec says otherwise."""
+
 
 @dataclass
 class MetricResult:
@@ -60,7 +63,7 @@ def evaluate(
     *,
     seed: int = 0,
     field: Field | None = None,
-    references: int = 5,
+    references: int = DEFAULT_REFERENCES,
 ) -> dict[str, MetricResult]:
     """Score ``samples`` against fresh data with every metric, plus each metric's noise floor.
 

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from pydantic import create_model as _create_model
 
 from flowkit.errors import SpecError
+from flowkit.evaluation import DEFAULT_REFERENCES
 from flowkit.host import PluginHost, default_host
 from flowkit.registry import Conflict, Registry
 
@@ -183,7 +184,7 @@ def build_spec_model(registry: Registry) -> type[RunSpecBase]:
         references=(
             int,
             Field(
-                5,
+                DEFAULT_REFERENCES,
                 ge=1,
                 description="Independent data sets each metric and its noise floor are averaged over.",
             ),

@@ -4,7 +4,6 @@ conditional-vs-marginal theorem checked numerically."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -33,12 +32,7 @@ F64 = torch.float64
 MIXTURE = GaussianMixture(weights=[0.4, 0.6], means=[[-1.5, 0.0], [1.0, 1.0]], stds=[0.3, 0.5])
 
 
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _batch(n: int, seed: int) -> tuple[Tensor, Tensor]:
@@ -210,25 +204,11 @@ def test_conditional_and_marginal_losses_differ_by_a_constant(objective: Regress
 # --- errors ---------------------------------------------------------------------------------------
 
 
-class _VelocityOnlyPath(ProbabilityPath):
-    name = "velocity_only"
-
-    def sample_prior(self, n: int, event_shape: Any, **kwargs: Any) -> Tensor:
-        return torch.zeros(n, *event_shape)
-
-    def prior_log_prob(self, x: Tensor) -> Tensor:
-        return torch.zeros(x.shape[0])
-
-    def sample(self, z: Tensor, t: Tensor, noise: Tensor) -> PathSample:
-        return PathSample(x=z, t=t, z=z, noise=noise, path=self)
-
-    def conditional_target(self, quantity: str, sample: PathSample) -> Tensor:
-        return sample.z - sample.noise
-
-
 @pytest.mark.parametrize("objective", [ScoreMatchingObjective(), EpsilonObjective(), DataObjective()])
-def test_objectives_needing_a_gaussian_path_say_so(objective: RegressionObjective) -> None:
-    field = _zero_field("velocity", _VelocityOnlyPath())
+def test_objectives_needing_a_gaussian_path_say_so(
+    objective: RegressionObjective, velocity_only_path: ProbabilityPath
+) -> None:
+    field = _zero_field("velocity", velocity_only_path)
     z = torch.zeros(4, 2)
     with pytest.raises(IncompatibleComponentsError, match=f"regresses '{objective.quantity}'"):
         objective.loss(field, z, z)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 import torch
@@ -12,7 +10,7 @@ from pydantic import ValidationError
 from torch import Tensor
 
 from flowkit import GaussianPath, IncompatibleComponentsError, ProbabilityPath
-from flowkit.path import QUANTITIES, PathSample
+from flowkit.path import QUANTITIES
 from flowkit_std import CondOTPath, GaussianMixture, PolynomialPath, VEPath, VPPath
 from flowkit_std.parameterizations import (
     PARAMETERIZATION_FOR,
@@ -31,12 +29,7 @@ PATHS: dict[str, GaussianPath] = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(params=list(PATHS), ids=list(PATHS))
@@ -134,24 +127,8 @@ def test_preconditioning_bounds_the_gain_on_the_output(path: GaussianPath, predi
         assert worst_plain > 100.0
 
 
-class _VelocityOnlyPath(ProbabilityPath):
-    name = "velocity_only"
-
-    def sample_prior(self, n: int, event_shape: Any, **kwargs: Any) -> Tensor:
-        return torch.zeros(n, *event_shape)
-
-    def prior_log_prob(self, x: Tensor) -> Tensor:
-        return torch.zeros(x.shape[0])
-
-    def sample(self, z: Tensor, t: Tensor, noise: Tensor) -> PathSample:
-        return PathSample(x=z, t=t, z=z, noise=noise, path=self)
-
-    def conditional_target(self, quantity: str, sample: PathSample) -> Tensor:
-        return sample.z - sample.noise
-
-
-def test_non_gaussian_paths_allow_only_the_plain_velocity() -> None:
-    path = _VelocityOnlyPath()
+def test_non_gaussian_paths_allow_only_the_plain_velocity(velocity_only_path: ProbabilityPath) -> None:
+    path = velocity_only_path
     x = torch.zeros(2, 2)
     t = torch.full((2,), 0.5)
     out = torch.ones(2, 2)

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
 import torch
 
 from flowkit import Field, GaussianPath, IncompatibleComponentsError, ProbabilityPath
-from flowkit.path import QUANTITIES, PathSample
+from flowkit.path import QUANTITIES
 from flowkit_std import (
     CondOTPath,
     GaussianMixture,
@@ -36,12 +33,7 @@ PAIRS: dict[str, tuple[GaussianPath, GaussianPath]] = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.mark.parametrize("pair", list(PAIRS), ids=list(PAIRS))
@@ -89,26 +81,10 @@ def test_snr_ranges_are_checked() -> None:
     assert torch.allclose(clamped.velocity(x, mid), exact, rtol=1e-8, atol=1e-8)
 
 
-class _VelocityOnlyPath(ProbabilityPath):
-    name = "velocity_only"
-
-    def sample_prior(self, n: int, event_shape: Any, **kwargs: Any) -> torch.Tensor:
-        return torch.zeros(n, *event_shape)
-
-    def prior_log_prob(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.zeros(x.shape[0])
-
-    def sample(self, z: torch.Tensor, t: torch.Tensor, noise: torch.Tensor) -> PathSample:
-        return PathSample(x=z, t=t, z=z, noise=noise, path=self)
-
-    def conditional_target(self, quantity: str, sample: PathSample) -> torch.Tensor:
-        return sample.z - sample.noise
-
-
-def test_retime_needs_gaussian_paths() -> None:
+def test_retime_needs_gaussian_paths(velocity_only_path: ProbabilityPath) -> None:
     field = oracle_field(MIXTURE, CondOTPath())
     with pytest.raises(IncompatibleComponentsError, match="needs a Gaussian path"):
-        retime(field, _VelocityOnlyPath())  # type: ignore[arg-type]
+        retime(field, velocity_only_path)  # type: ignore[arg-type]
     network = RetimedNetwork(field, VPPath())
     assert network.quantity == "velocity"
     plain = Field(lambda x, t: x, VelocityParameterization(), VPPath())

@@ -25,7 +25,6 @@ document (see docs/concepts/objectives.md, "How each objective weighs time"):
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -80,13 +79,7 @@ CASES.append(pytest.param("condot", "velocity", "flow_matching", "ot", id="condo
 CASES.append(pytest.param("vp_cosine", "epsilon", "flow_matching", "ot", id="vp_cosine-epsilon-flow_matching-ot"))
 
 
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    """A tiny MLP: one thread is fastest, and it makes the runs bitwise repeatable."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.mark.slow
