@@ -13,10 +13,13 @@ The public API:
   :func:`sample`, :func:`evaluate`, :func:`run`.
 """
 
-from flowkit.build import Components, build_components
+from flowkit import _moved
 from flowkit.component import Component, Params
 from flowkit.coupling import Coupling
 from flowkit.data import Dataset
+from flowkit.engine.evaluation import MetricResult, evaluate
+from flowkit.engine.sampling import SampleResult, sample
+from flowkit.engine.train import Trainer, TrainResult
 from flowkit.errors import (
     CheckpointError,
     ComponentConflictError,
@@ -27,20 +30,18 @@ from flowkit.errors import (
     SpecError,
     UnknownComponentError,
 )
-from flowkit.evaluation import MetricResult, evaluate
 from flowkit.field import Field
-from flowkit.hookspecs import PLUGIN_API_VERSION, hookimpl
 from flowkit.host import PluginHost, default_host, set_default_host
+from flowkit.host.hookspecs import PLUGIN_API_VERSION, hookimpl
 from flowkit.metric import Metric
 from flowkit.model import Model, ModelContext
 from flowkit.objective import Objective
 from flowkit.parameterization import Parameterization
 from flowkit.path import GaussianPath, PathSample, ProbabilityPath
-from flowkit.run import RunResult, run
-from flowkit.sampling import SampleResult, sample
+from flowkit.runs.build import Components, build_components
+from flowkit.runs.pipeline import RunResult, run
+from flowkit.runs.spec import load_spec, spec_json_schema, validate_spec
 from flowkit.solver import FixedStepSolver, Solver, SolveResult
-from flowkit.spec import load_spec, spec_json_schema, validate_spec
-from flowkit.train import Trainer, TrainResult
 
 __all__ = [
     "PLUGIN_API_VERSION",
@@ -86,3 +87,5 @@ __all__ = [
     "spec_json_schema",
     "validate_spec",
 ]
+
+_moved.install()

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import click
 
 from flowkit.errors import FlowkitError, SpecError
-from flowkit.hookspecs import KIND_HOOKS
+from flowkit.host.hookspecs import KIND_HOOKS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -31,7 +31,7 @@ class Context:
         self.strict_plugins = strict_plugins
 
     def host(self) -> Any:
-        from flowkit.host import PluginHost, default_host, set_default_host
+        from flowkit.host.manager import PluginHost, default_host, set_default_host
 
         if self.strict_plugins:
             set_default_host(PluginHost(strict=True))
@@ -145,8 +145,8 @@ def run_command(
     The folder is written as <folder>.partial and moved into place when complete; an existing
     folder is replaced only with --overwrite.
     """
-    from flowkit.run import run
-    from flowkit.spec import load_spec
+    from flowkit.runs.pipeline import run
+    from flowkit.runs.spec import load_spec
 
     host = ctx.host()
     spec = load_spec(spec_file, overrides, host=host)
@@ -175,7 +175,7 @@ def run_command(
 @handle_errors
 def validate_command(ctx: Context, spec_file: Path, overrides: tuple[str, ...]) -> None:
     """Check SPEC against the installed plugins; print the resolved spec as JSON."""
-    from flowkit.spec import load_spec
+    from flowkit.runs.spec import load_spec
 
     spec = load_spec(spec_file, overrides, host=ctx.host())
     click.echo(json.dumps(spec.model_dump(mode="json"), indent=2))
@@ -186,7 +186,7 @@ def validate_command(ctx: Context, spec_file: Path, overrides: tuple[str, ...]) 
 @handle_errors
 def schema_command(ctx: Context) -> None:
     """Print the JSON Schema of run specs for the installed plugins."""
-    from flowkit.spec import spec_json_schema
+    from flowkit.runs.spec import spec_json_schema
 
     click.echo(json.dumps(spec_json_schema(ctx.host()), indent=2))
 
@@ -236,7 +236,7 @@ def plugins_list(ctx: Context, as_json: bool, strict: bool) -> None:
 @handle_errors
 def plugins_show(ctx: Context, kind: str, name: str, as_json: bool) -> None:
     """Show one component: its docstring, params (type, default, constraints) and where it comes from."""
-    from flowkit.describe import describe_component
+    from flowkit.host.describe import describe_component
 
     info = describe_component(ctx.host().registry.registration(kind, name))
     if as_json:
@@ -343,8 +343,8 @@ def sample_command(
     quiet: bool,
 ) -> None:
     """Sample a trained RUN with any solver; write RUN/samples/<solver>-<tag>/."""
-    from flowkit.loading import load_run
-    from flowkit.resample import build_solver, sample_run
+    from flowkit.runs.finished import load_run
+    from flowkit.runs.resample import build_solver, sample_run
 
     host = ctx.host()
     solver_params = _parse_params(params)
@@ -390,8 +390,8 @@ def evaluate_command(
     tag: str,
 ) -> None:
     """Evaluate a RUN's samples with its metrics or named ones (e.g. --metric nll)."""
-    from flowkit.loading import load_run
-    from flowkit.resample import build_metric, evaluate_run, load_samples
+    from flowkit.runs.finished import load_run
+    from flowkit.runs.resample import build_metric, evaluate_run, load_samples
 
     host = ctx.host()
     loaded = load_run(run_dir, host)

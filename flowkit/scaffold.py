@@ -30,7 +30,7 @@ from pathlib import Path
 from string import Template
 
 from flowkit.errors import FlowkitError
-from flowkit.hookspecs import ENTRY_POINT_GROUP, KIND_HOOKS, PLUGIN_API_VERSION
+from flowkit.host.hookspecs import ENTRY_POINT_GROUP, KIND_HOOKS, PLUGIN_API_VERSION
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 DEFAULT_KINDS: tuple[str, ...] = ("path",)

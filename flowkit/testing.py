@@ -53,13 +53,13 @@ from flowkit.coupling import Coupling
 from flowkit.data import Dataset
 from flowkit.errors import IncompatibleComponentsError, PluginError
 from flowkit.field import Field
-from flowkit.hookspecs import KIND_BASES, KIND_HOOKS, PLUGIN_API_VERSION
+from flowkit.host.hookspecs import KIND_BASES, KIND_HOOKS, PLUGIN_API_VERSION
 from flowkit.metric import Metric
 from flowkit.model import Model, ModelContext
 from flowkit.objective import Objective
 from flowkit.parameterization import Parameterization
 from flowkit.path import QUANTITIES, GaussianPath, ProbabilityPath, check_quantity
-from flowkit.solver import Solver, SolveResult
+from flowkit.solver.base import Solver, SolveResult
 
 __all__ = [
     "DEFAULT_EVENT_SHAPES",
@@ -96,6 +96,15 @@ C = TypeVar("C", bound=Component)
 P = ParamSpec("P")
 R = TypeVar("R")
 
+
+
+def _public_name(cls: type) -> str:
+    """``flowkit.GaussianPath`` for a class of the public door, else ``module.QualName``."""
+    import flowkit
+
+    if getattr(flowkit, cls.__name__, None) is cls:
+        return f"flowkit.{cls.__name__}"
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 def _one_thread(fn: Callable[P, R]) -> Callable[P, R]:
     """Run ``fn`` with one torch thread (restored afterwards).
@@ -348,7 +357,7 @@ class _Checker:
         self.expect(
             isinstance(self.cls, type) and issubclass(self.cls, base),
             "kind",
-            f"is not a subclass of {base.__module__}.{base.__qualname__}",
+            f"is not a subclass of {_public_name(base)}",
         )
 
     def identity(self, base: type[Component]) -> None:
@@ -1284,7 +1293,7 @@ def check_plugin(
     Raises:
         ConformanceError: naming the plugin or component and what failed.
     """
-    from flowkit.host import PluginHost
+    from flowkit.host.manager import PluginHost
 
     label = f"plugin module {module.__name__!r}"
     api = getattr(module, "FLOWKIT_PLUGIN_API", None)

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-import flowkit.host
+import flowkit.host.manager
 from flowkit import PluginHost, hookimpl
 
 PLUGIN_ENV_VARS = ("FLOWKIT_STRICT_PLUGINS", "FLOWKIT_DISABLE_PLUGINS", "FLOWKIT_PLUGINS", "FLOWKIT_TRACE_PLUGINS")
@@ -38,8 +38,8 @@ def builtin_host() -> PluginHost:
 def _isolated_plugin_state(monkeypatch: pytest.MonkeyPatch, builtin_host: PluginHost) -> Iterator[None]:
     for var in PLUGIN_ENV_VARS:
         monkeypatch.delenv(var, raising=False)
-    monkeypatch.setattr(flowkit.host, "_WARNED", set())
-    monkeypatch.setattr(flowkit.host, "_default_host", builtin_host)
+    monkeypatch.setattr(flowkit.host.manager, "_WARNED", set())
+    monkeypatch.setattr(flowkit.host.manager, "_default_host", builtin_host)
     yield
 
 

@@ -15,11 +15,11 @@ import torch
 from click.testing import CliRunner, Result
 from safetensors.torch import load_file
 
-import flowkit.run  # noqa: F401  (the module; ``flowkit.run`` the attribute is the function)
+import flowkit.runs.pipeline  # noqa: F401  (the module behind flowkit.run)
 from flowkit import SpecError
 from flowkit.cli import main
 from flowkit.host import set_default_host
-from flowkit.spec import load_spec
+from flowkit.runs.spec import load_spec
 
 WriteSpec = Callable[..., Path]
 InstallDist = Callable[..., Path]
@@ -99,7 +99,7 @@ def test_an_unexpected_exception_is_one_line_pointing_at_debug(
     def explode(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("out of cheese\nsecond line")
 
-    monkeypatch.setattr(sys.modules["flowkit.run"], "run", explode)
+    monkeypatch.setattr(sys.modules["flowkit.runs.pipeline"], "run", explode)
     result = invoke("run", write_spec(tiny_spec))
     assert result.exit_code == 1
     assert _error_lines(result.stderr) == ["error: RuntimeError: out of cheese (run with --debug for the traceback)"]

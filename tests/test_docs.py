@@ -35,8 +35,8 @@ import torch
 import yaml
 
 import flowkit
-from flowkit.hookspecs import KIND_BASES, KIND_HOOKS, PROJECT_NAME
 from flowkit.host import default_host, set_default_host
+from flowkit.host.hookspecs import KIND_BASES, KIND_HOOKS, PROJECT_NAME
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import flowkit
-from flowkit.spec import load_spec
+from flowkit.runs.spec import load_spec
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((REPO / "examples").glob("*.json"))

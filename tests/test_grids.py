@@ -12,8 +12,8 @@ import torch
 from torch import Tensor
 
 from flowkit.errors import IncompatibleComponentsError
-from flowkit.grids import GridParams, custom_grid, edm_grid, logsnr_grid, make_grid, merge_times, uniform_grid
 from flowkit.path import GaussianPath, PathSample, ProbabilityPath
+from flowkit.solver.grids import GridParams, custom_grid, edm_grid, logsnr_grid, make_grid, merge_times, uniform_grid
 
 
 class LinearPath(GaussianPath):

@@ -15,8 +15,8 @@ from typing import Any, ClassVar
 import pytest
 
 from flowkit import PLUGIN_API_VERSION, PluginError, PluginHost
-from flowkit.hookspecs import ENTRY_POINT_GROUP, KIND_HOOKS
 from flowkit.host import PluginInfo
+from flowkit.host.hookspecs import ENTRY_POINT_GROUP, KIND_HOOKS
 from flowkit_std.paths import CondOTPath
 from flowkit_std.solvers import EulerSolver, MidpointSolver
 
@@ -93,10 +93,10 @@ def test_importing_flowkit_creates_no_plugin_host() -> None:
     code = textwrap.dedent(
         """
         import json, sys
-        import flowkit, flowkit.cli, flowkit.run, flowkit.spec, flowkit.build, flowkit.host
+        import flowkit, flowkit.cli, flowkit.runs, flowkit.host.manager
         plugins = sorted(m for m in sys.modules if m.split(".")[0] in
                          {"flowkit_std", "flowkit_data", "flowkit_nets", "flowkit_torchdiffeq", "torchdiffeq"})
-        print(json.dumps({"host_is_none": flowkit.host._default_host is None, "plugins": plugins}))
+        print(json.dumps({"host_is_none": flowkit.host.manager._default_host is None, "plugins": plugins}))
         """
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)

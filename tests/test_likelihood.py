@@ -15,8 +15,8 @@ import torch
 from torch import Tensor, nn
 
 from flowkit import Field, Parameterization
-from flowkit.likelihood import log_likelihood, sample_with_log_prob
 from flowkit.path import GaussianPath
+from flowkit.solver.likelihood import log_likelihood, sample_with_log_prob
 
 S = 0.5
 M = 0.7

@@ -10,7 +10,7 @@ import torch
 
 import flowkit
 from flowkit.errors import CheckpointError, FlowkitError, SpecError
-from flowkit.loading import load_run
+from flowkit.runs.finished import load_run
 
 pytest.importorskip("flowkit_nets")
 

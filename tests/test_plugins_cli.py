@@ -13,11 +13,11 @@ import pytest
 from click.testing import CliRunner, Result
 from pydantic import Field
 
-import flowkit.host
+import flowkit.host.manager
 from flowkit import PLUGIN_API_VERSION, PluginHost
 from flowkit.cli import main
-from flowkit.describe import describe_component, describe_params
 from flowkit.host import PluginInfo, set_default_host
+from flowkit.host.describe import describe_component, describe_params
 from flowkit.testing import ReferencePath
 
 MakePlugin = Callable[..., types.ModuleType]
@@ -160,7 +160,7 @@ def test_an_installed_plugin_for_another_api_is_refused_naming_it_and_both_versi
 
 
 def test_plugins_list_shows_why_a_plugin_is_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(flowkit.host, "_default_host", None)
+    monkeypatch.setattr(flowkit.host.manager, "_default_host", None)
     result = invoke("plugins", "list", env={"FLOWKIT_PLUGINS": "std,data"})
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
@@ -168,7 +168,7 @@ def test_plugins_list_shows_why_a_plugin_is_disabled(monkeypatch: pytest.MonkeyP
     assert lines[nets].endswith("disabled")
     assert lines[nets + 1] == "    note: not in the allow-list (FLOWKIT_PLUGINS or only=): data, std"
 
-    monkeypatch.setattr(flowkit.host, "_default_host", None)
+    monkeypatch.setattr(flowkit.host.manager, "_default_host", None)
     listing = json.loads(invoke("plugins", "list", "--json", env={"FLOWKIT_PLUGINS": "std,data"}).stdout)
     plugins = {p["name"]: p for p in listing["plugins"]}
     assert (plugins["nets"]["status"], plugins["nets"]["note"]) == (
@@ -189,7 +189,7 @@ def test_plugins_list_strict_exits_1_on_a_failed_plugin_after_listing_it(
     install_dist: InstallDist, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     install_dist("flowkit-oldapi", "2.0.0", {"oldapi": "fk_cli_oldapi2"}, {"fk_cli_oldapi2": OLD_API_PLUGIN})
-    monkeypatch.setattr(flowkit.host, "_default_host", None)
+    monkeypatch.setattr(flowkit.host.manager, "_default_host", None)
     result = invoke("plugins", "list", "--strict")
     assert result.exit_code == 1
     reason = f"made for flowkit plugin API 99, but this flowkit provides plugin API {PLUGIN_API_VERSION}"

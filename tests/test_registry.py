@@ -12,8 +12,8 @@ import flowkit_data.plugin
 import flowkit_nets.plugin
 import flowkit_std.plugin
 from flowkit import ComponentConflictError, PluginHost, SpecError, UnknownComponentError
-from flowkit.registry import Provider, Registration, Registry
-from flowkit.spec import validate_spec
+from flowkit.host.registry import Provider, Registration, Registry
+from flowkit.runs.spec import validate_spec
 from flowkit_std.paths import CondOTPath
 from flowkit_std.solvers import EulerSolver, MidpointSolver
 

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from flowkit import CheckpointError, PluginHost, RunFolderError
-from flowkit.runfolder import (
+from flowkit.runs.folder import (
     RunFolder,
     atomic_write_bytes,
     atomic_write_text,
@@ -22,7 +22,7 @@ from flowkit.runfolder import (
     save_weights,
     write_json,
 )
-from flowkit.spec import validate_spec
+from flowkit.runs.spec import validate_spec
 
 
 def _tree(folder: Path) -> dict[str, bytes]:
@@ -101,7 +101,7 @@ def test_a_failed_weight_save_keeps_the_old_file_and_no_temp_file(
         Path(filename).write_bytes(b"half")
         raise OSError("disk full")
 
-    monkeypatch.setattr(sys.modules["flowkit.runfolder"], "save_file", half_written)
+    monkeypatch.setattr(sys.modules["flowkit.runs.folder"], "save_file", half_written)
     with pytest.raises(OSError, match="disk full"):
         save_weights(path, torch.nn.Linear(2, 2))
     assert path.read_bytes() == before
@@ -180,7 +180,7 @@ def _explode(*args: Any, **kwargs: Any) -> Any:
 
 @pytest.fixture
 def failing_sampler(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sys.modules["flowkit.run"], "sample", _explode)
+    monkeypatch.setattr(sys.modules["flowkit.runs.pipeline"], "sample", _explode)
 
 
 def _spec(builtin_host: PluginHost, tiny_spec: dict[str, Any]) -> Any:
@@ -190,7 +190,7 @@ def _spec(builtin_host: PluginHost, tiny_spec: dict[str, Any]) -> Any:
 def test_a_run_failing_mid_way_leaves_the_existing_folder_untouched(
     tmp_path: Path, builtin_host: PluginHost, tiny_spec: dict[str, Any], failing_sampler: None
 ) -> None:
-    run = sys.modules["flowkit.run"].run
+    run = sys.modules["flowkit.runs.pipeline"].run
     target = tmp_path / "run"
     target.mkdir()
     (target / "summary.json").write_text('{"loss": 0.1}')
@@ -205,7 +205,7 @@ def test_a_run_failing_mid_way_leaves_the_existing_folder_untouched(
 def test_a_run_failing_mid_way_creates_no_target(
     tmp_path: Path, builtin_host: PluginHost, tiny_spec: dict[str, Any], failing_sampler: None
 ) -> None:
-    run = sys.modules["flowkit.run"].run
+    run = sys.modules["flowkit.runs.pipeline"].run
     target = tmp_path / "run"
     with pytest.raises(RuntimeError, match="sampler crashed"):
         run(_spec(builtin_host, tiny_spec), target, host=builtin_host)

@@ -16,7 +16,7 @@ import tomllib
 
 import flowkit
 from flowkit import PLUGIN_API_VERSION
-from flowkit.hookspecs import ENTRY_POINT_GROUP, KIND_HOOKS
+from flowkit.host.hookspecs import ENTRY_POINT_GROUP, KIND_HOOKS
 from flowkit.scaffold import DEFAULT_KINDS, ScaffoldError, check_kinds, create_plugin, render_plugin
 from flowkit.testing import check_plugin
 

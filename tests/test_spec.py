@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from flowkit import PluginHost, SpecError
-from flowkit.spec import apply_overrides, load_spec, read_spec_file, spec_json_schema, validate_spec
+from flowkit.runs.spec import apply_overrides, load_spec, read_spec_file, spec_json_schema, validate_spec
 from flowkit_nets.mlp import MLP
 from flowkit_std.metrics import SlicedWasserstein
 from flowkit_std.paths import CondOTPath

@@ -152,7 +152,7 @@ def test_check_component_dispatches_on_the_base_class() -> None:
     check_component(ReferencePath)
     with _raises("kind", "derives from none of the component bases"):
         check_component(TinyNetwork)  # type: ignore[arg-type]
-    with _raises("kind", "not a subclass of flowkit.path.GaussianPath"):
+    with _raises("kind", "not a subclass of flowkit.GaussianPath"):
         check_gaussian_path(ReferenceDataset)  # type: ignore[arg-type]
 
 

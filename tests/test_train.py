@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from flowkit import IncompatibleComponentsError, Trainer
-from flowkit.ema import EMA
-from flowkit.train import learning_rate_factor
+from flowkit.engine.ema import EMA
+from flowkit.engine.train import learning_rate_factor
 from flowkit_data import MoonsDataset
 from flowkit_nets import MLP
 from flowkit_std import CondOTPath, FlowMatchingObjective, VelocityParameterization

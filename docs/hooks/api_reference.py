@@ -68,9 +68,14 @@ def expand_remaining(markdown: str, root: Path) -> str:
             raise ValueError(f"api-remaining: no package {package!r} under {root}")
         documented = set(DOCUMENTED.findall(markdown))
         missing = [m for m in public_modules(package_dir, package) if m not in documented and m != package]
-        return "\n".join(module_block(m) for m in missing)
+        # a sub-package's __init__ only re-exports (its door): show its docstring, not its members again
+        return "\n".join(module_block(m, members=not _is_package(root, m)) for m in missing)
 
     return REMAINING.sub(replace, markdown)
+
+
+def _is_package(root: Path, module: str) -> bool:
+    return (root / module.replace(".", "/") / "__init__.py").is_file()
 
 
 def plugin_packages(plugin_dir: Path) -> list[str]:

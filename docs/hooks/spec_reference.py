@@ -345,9 +345,9 @@ def first_paragraph(cls: type) -> str:
 
 def gather() -> SpecFacts:
     """Read the schema, the factory defaults and the providers from the installed plugins."""
-    from flowkit.hookspecs import KIND_HOOKS
     from flowkit.host import default_host
-    from flowkit.spec import Section, build_spec_model, spec_json_schema
+    from flowkit.host.hookspecs import KIND_HOOKS
+    from flowkit.runs.spec import Section, build_spec_model, spec_json_schema
 
     host = default_host()
     registry = host.registry

@@ -10,8 +10,8 @@ import torch
 from torch import Tensor
 
 from flowkit import Model, build_components, validate_spec
-from flowkit.build import check_model_fits_data
 from flowkit.errors import IncompatibleComponentsError
+from flowkit.runs.build import check_model_fits_data
 from flowkit_data import DigitsDataset, MoonsDataset
 from flowkit_nets import MLP, UNet
 

@@ -48,9 +48,9 @@ from torch import Tensor
 
 from flowkit import Field as FlowField
 from flowkit import FixedStepSolver
-from flowkit.noise import SampleNoise
 from flowkit.path import require_gaussian
 from flowkit.solver import Grid, Recorder, Workspace
+from flowkit.solver.noise import SampleNoise
 
 
 class ExponentialSolver(FixedStepSolver):

@@ -12,7 +12,7 @@ from torch import Tensor
 from flowkit import Field as FlowField
 from flowkit import Metric
 from flowkit.errors import IncompatibleComponentsError
-from flowkit.likelihood import log_likelihood
+from flowkit.solver.likelihood import log_likelihood
 
 
 class NegativeLogLikelihood(Metric):

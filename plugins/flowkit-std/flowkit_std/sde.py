@@ -42,9 +42,9 @@ from torch import Tensor
 from flowkit import Field as FlowField
 from flowkit import FixedStepSolver
 from flowkit.errors import IncompatibleComponentsError
-from flowkit.noise import SampleNoise
 from flowkit.path import GaussianPath, ProbabilityPath, batch_times, require_gaussian
 from flowkit.solver import Grid, Recorder, Workspace, gaussian_increment
+from flowkit.solver.noise import SampleNoise
 
 SigmaSchedule = Literal["zero", "constant", "beta", "diffusion"]
 

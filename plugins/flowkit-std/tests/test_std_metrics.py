@@ -80,7 +80,7 @@ def test_metric_subsampling_is_reproducible_for_a_seed() -> None:
 
 def test_evaluation_averages_value_and_floor_over_independent_references() -> None:
     """The floor is the mean of single draws; one reference reproduces the single-draw numbers."""
-    from flowkit.evaluation import evaluate
+    from flowkit.engine.evaluation import evaluate
     from flowkit_std.gmm import GaussianMixture
 
     mix = GaussianMixture()
@@ -111,7 +111,7 @@ def test_averaged_floor_keeps_an_exact_sampler_near_ratio_one() -> None:
     With one reference, the 2000-point sliced W2 of this mixture moves by a third of its size
     between draws (the share of points per mode), and an exact sampler scored up to 2.7x over these seeds.
     """
-    from flowkit.evaluation import evaluate
+    from flowkit.engine.evaluation import evaluate
     from flowkit_std.gmm import GaussianMixture
 
     mix = GaussianMixture()

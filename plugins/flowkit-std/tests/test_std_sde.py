@@ -6,8 +6,8 @@ import pytest
 import torch
 
 import flowkit
-from flowkit.noise import SampleNoise
 from flowkit.path import GaussianPath
+from flowkit.solver.noise import SampleNoise
 from flowkit_std import (
     CondOTPath,
     EulerMaruyamaSolver,

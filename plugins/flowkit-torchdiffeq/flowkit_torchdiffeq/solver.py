@@ -12,8 +12,8 @@ from torchdiffeq import odeint
 
 from flowkit import Field as FlowField
 from flowkit import Solver
-from flowkit.grids import merge_times
-from flowkit.noise import SampleNoise
+from flowkit.solver.grids import merge_times
+from flowkit.solver.noise import SampleNoise
 
 FIXED_GRID_METHODS = ("euler", "midpoint", "heun2", "heun3", "rk4", "explicit_adams", "implicit_adams", "fixed_adams")
 ADAPTIVE_METHODS = ("dopri5", "dopri8", "bosh3", "fehlberg2", "adaptive_heun")

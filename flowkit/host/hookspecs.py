@@ -28,7 +28,7 @@ from flowkit.model import Model
 from flowkit.objective import Objective
 from flowkit.parameterization import Parameterization
 from flowkit.path import ProbabilityPath
-from flowkit.solver import Solver
+from flowkit.solver.base import Solver
 
 PROJECT_NAME = "flowkit"
 ENTRY_POINT_GROUP = "flowkit.plugins"

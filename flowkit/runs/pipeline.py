@@ -30,18 +30,18 @@ from typing import Any
 
 import torch
 
-from flowkit.build import Components, build_components
-from flowkit.checkpoint import find_checkpoint, load_checkpoint, save_checkpoint
+from flowkit.runs.build import Components, build_components
+from flowkit.runs.checkpoint import find_checkpoint, load_checkpoint, save_checkpoint
 from flowkit.errors import RunFolderError
-from flowkit.evaluation import MetricResult, evaluate
+from flowkit.engine.evaluation import MetricResult, evaluate
 from flowkit.field import Field
-from flowkit.host import PluginHost
+from flowkit.host.manager import PluginHost
 from flowkit.model import Model
-from flowkit.plots import plot_image_grids, plot_loss, plot_samples, plot_trajectories
-from flowkit.runfolder import RunFolder, atomic_write_bytes, atomic_write_text, save_weights, write_json
-from flowkit.sampling import SampleResult, sample
-from flowkit.spec import RunSpecBase
-from flowkit.train import LogRecord, Trainer, TrainResult
+from flowkit.runs.plots import plot_image_grids, plot_loss, plot_samples, plot_trajectories
+from flowkit.runs.folder import RunFolder, atomic_write_bytes, atomic_write_text, save_weights, write_json
+from flowkit.engine.sampling import SampleResult, sample
+from flowkit.runs.spec import RunSpecBase
+from flowkit.engine.train import LogRecord, Trainer, TrainResult
 
 RESUME_FREE_SECTIONS = ("name", "sample", "evaluate", "output", "resolved")
 RESUME_FREE_TRAIN_FIELDS = ("steps", "log_every", "checkpoint_every")

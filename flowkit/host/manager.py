@@ -31,11 +31,11 @@ from typing import Any
 
 import pluggy
 
-from flowkit import hookspecs
 from flowkit.component import Component
 from flowkit.errors import PluginError
-from flowkit.hookspecs import ENTRY_POINT_GROUP, KIND_BASES, KIND_HOOKS, PLUGIN_API_VERSION, PROJECT_NAME
-from flowkit.registry import Provider, Registration, Registry
+from flowkit.host import hookspecs
+from flowkit.host.hookspecs import ENTRY_POINT_GROUP, KIND_BASES, KIND_HOOKS, PLUGIN_API_VERSION, PROJECT_NAME
+from flowkit.host.registry import Provider, Registration, Registry
 
 _WARNED: set[str] = set()
 

@@ -35,7 +35,7 @@ import torch
 from torch import Tensor
 
 from flowkit.field import Field
-from flowkit.grids import GridKind, GridParams, make_grid
+from flowkit.solver.grids import GridKind, GridParams, make_grid
 
 Divergence = Literal["exact", "hutchinson"]
 ProbeKind = Literal["rademacher", "gaussian"]

@@ -18,14 +18,14 @@ import torch
 
 from flowkit.coupling import Coupling
 from flowkit.data import Dataset
-from flowkit.ema import EMA
+from flowkit.engine.ema import EMA
+from flowkit.engine.progress import progress_bar
 from flowkit.errors import CheckpointError, IncompatibleComponentsError
 from flowkit.field import Field
 from flowkit.model import Model
 from flowkit.objective import Objective
 from flowkit.parameterization import Parameterization
 from flowkit.path import ProbabilityPath
-from flowkit.progress import progress_bar
 
 LogRecord = dict[str, Any]
 Schedule = Literal["constant", "cosine"]

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from flowkit.registry import Registration
+from flowkit.host.registry import Registration
 
 CLASS_ATTRIBUTES: tuple[str, ...] = ("quantities", "predicts", "stochastic", "trainable")
 """Class attributes of the component kinds worth showing (a path's quantities, a solver's ``stochastic``, ...)."""

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flowkit.build import Components, build_components
+from flowkit.runs.build import Components, build_components
 from flowkit.errors import FlowkitError
 from flowkit.field import Field
-from flowkit.host import PluginHost
-from flowkit.runfolder import load_weights
-from flowkit.spec import RunSpecBase, validate_spec
+from flowkit.host.manager import PluginHost
+from flowkit.runs.folder import load_weights
+from flowkit.runs.spec import RunSpecBase, validate_spec
 
 WEIGHTS_FILE = "model.safetensors"
 EMA_WEIGHTS_FILE = "model_ema.safetensors"

@@ -23,14 +23,14 @@ from pydantic import ValidationError
 from torch import Tensor
 
 from flowkit.errors import FlowkitError, SpecError
-from flowkit.evaluation import MetricResult, evaluate
-from flowkit.host import PluginHost, default_host
-from flowkit.loading import LoadedRun
+from flowkit.engine.evaluation import MetricResult, evaluate
+from flowkit.host.manager import PluginHost, default_host
+from flowkit.runs.finished import LoadedRun
 from flowkit.metric import Metric
-from flowkit.plots import plot_samples
-from flowkit.runfolder import RunFolder, atomic_write_bytes, write_json
-from flowkit.sampling import SampleResult, sample
-from flowkit.solver import Solver
+from flowkit.runs.plots import plot_samples
+from flowkit.runs.folder import RunFolder, atomic_write_bytes, write_json
+from flowkit.engine.sampling import SampleResult, sample
+from flowkit.solver.base import Solver
 
 TRAJECTORY_POINTS = 9
 

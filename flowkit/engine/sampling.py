@@ -9,10 +9,10 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from flowkit.engine.progress import progress_bar
 from flowkit.field import Field
-from flowkit.noise import SampleNoise, prior_from_noise
-from flowkit.progress import progress_bar
-from flowkit.solver import Solver
+from flowkit.solver.base import Solver
+from flowkit.solver.noise import SampleNoise, prior_from_noise
 
 
 @dataclass

@@ -12,15 +12,15 @@ from flowkit.coupling import Coupling
 from flowkit.data import Dataset
 from flowkit.errors import IncompatibleComponentsError
 from flowkit.field import Field
-from flowkit.host import PluginHost, default_host
+from flowkit.host.manager import PluginHost, default_host
 from flowkit.metric import Metric
 from flowkit.model import Model, ModelContext
 from flowkit.objective import Objective
 from flowkit.parameterization import Parameterization
 from flowkit.path import ProbabilityPath
-from flowkit.registry import Registration
-from flowkit.solver import Solver
-from flowkit.spec import RunSpecBase
+from flowkit.host.registry import Registration
+from flowkit.solver.base import Solver
+from flowkit.runs.spec import RunSpecBase
 
 DTYPES: dict[str, torch.dtype] = {"float32": torch.float32, "float64": torch.float64}
 

@@ -23,9 +23,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from pydantic import create_model as _create_model
 
 from flowkit.errors import SpecError
-from flowkit.evaluation import DEFAULT_REFERENCES
-from flowkit.host import PluginHost, default_host
-from flowkit.registry import Conflict, Registry
+from flowkit.engine.evaluation import DEFAULT_REFERENCES
+from flowkit.host.manager import PluginHost, default_host
+from flowkit.host.registry import Conflict, Registry
 
 COMPONENT_FIELDS: dict[str, str] = {
     "data": "dataset",
