@@ -97,7 +97,6 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-
 def _public_name(cls: type) -> str:
     """``flowkit.GaussianPath`` for a class of the public door, else ``module.QualName``."""
     import flowkit
@@ -105,6 +104,7 @@ def _public_name(cls: type) -> str:
     if getattr(flowkit, cls.__name__, None) is cls:
         return f"flowkit.{cls.__name__}"
     return f"{cls.__module__}.{cls.__qualname__}"
+
 
 def _one_thread(fn: Callable[P, R]) -> Callable[P, R]:
     """Run ``fn`` with one torch thread (restored afterwards).
