@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import click
 
 from flowkit.errors import FlowkitError, SpecError
-from flowkit.host.hookspecs import KIND_HOOKS
+from flowkit.host.kinds import KIND_HOOKS
 
 F = TypeVar("F", bound=Callable[..., Any])
 

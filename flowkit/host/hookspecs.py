@@ -4,6 +4,11 @@ A plugin is a module (registered through the ``flowkit.plugins`` entry-point gro
 functions are marked with :data:`hookimpl`. Each hook is narrow: it returns the component
 classes of one kind that the plugin provides. A plugin implements only the hooks it needs.
 
+There is one hook per row of :data:`flowkit.host.kinds.KINDS`, generated from it:
+``flowkit_paths``, ``flowkit_parameterizations``, ``flowkit_objectives``, ``flowkit_couplings``,
+``flowkit_solvers``, ``flowkit_datasets``, ``flowkit_models`` and ``flowkit_metrics``; each takes no
+argument and returns a list of component classes of its kind.
+
 A plugin module may declare ``FLOWKIT_PLUGIN_API = <int>``, the plugin API version it was
 written for; a plugin whose version differs from :data:`PLUGIN_API_VERSION` is refused.
 
@@ -18,17 +23,12 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pluggy
 
-from flowkit.component import Component
-from flowkit.coupling import Coupling
-from flowkit.data import Dataset
-from flowkit.metric import Metric
-from flowkit.model import Model
-from flowkit.objective import Objective
-from flowkit.parameterization import Parameterization
-from flowkit.path import ProbabilityPath
-from flowkit.solver.base import Solver
+from flowkit.host.kinds import KIND_BASES, KIND_HOOKS, KINDS, Kind
 
 PROJECT_NAME = "flowkit"
 ENTRY_POINT_GROUP = "flowkit.plugins"
@@ -40,66 +40,33 @@ hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 
-@hookspec
-def flowkit_paths() -> list[type[ProbabilityPath]]:  # type: ignore[empty-body]
-    """Return the :class:`~flowkit.path.ProbabilityPath` subclasses this plugin provides."""
+def _hook_spec(kind: Kind) -> Callable[[], list[type[Any]]]:
+    def spec() -> list[type[Any]]:  # pragma: no cover - a specification, never called
+        return []
+
+    base = kind.base
+    spec.__name__ = spec.__qualname__ = kind.hook
+    spec.__module__ = __name__
+    spec.__doc__ = f"Return the :class:`~{base.__module__}.{base.__qualname__}` subclasses this plugin provides."
+    spec.__annotations__ = {"return": f"list[type[{base.__qualname__}]]"}
+    return hookspec(spec)
 
 
-@hookspec
-def flowkit_parameterizations() -> list[type[Parameterization]]:  # type: ignore[empty-body]
-    """Return the :class:`~flowkit.parameterization.Parameterization` subclasses this plugin provides."""
+for _kind in KINDS:  # one hook per row of the kinds table
+    globals()[_kind.hook] = _hook_spec(_kind)
+del _kind
 
+HOOKS: tuple[str, ...] = tuple(k.hook for k in KINDS)
+"""Every hook name, in the order of :data:`flowkit.host.kinds.KINDS`."""
 
-@hookspec
-def flowkit_objectives() -> list[type[Objective]]:  # type: ignore[empty-body]
-    """Return the :class:`~flowkit.objective.Objective` subclasses this plugin provides."""
-
-
-@hookspec
-def flowkit_couplings() -> list[type[Coupling]]:  # type: ignore[empty-body]
-    """Return the :class:`~flowkit.coupling.Coupling` subclasses this plugin provides."""
-
-
-@hookspec
-def flowkit_solvers() -> list[type[Solver]]:  # type: ignore[empty-body]
-    """Return the :class:`~flowkit.solver.Solver` subclasses this plugin provides."""
-
-
-@hookspec
-def flowkit_datasets() -> list[type[Dataset]]:  # type: ignore[empty-body]
-    """Return the :class:`~flowkit.data.Dataset` subclasses this plugin provides."""
-
-
-@hookspec
-def flowkit_models() -> list[type[Model]]:  # type: ignore[empty-body]
-    """Return the :class:`~flowkit.model.Model` subclasses this plugin provides."""
-
-
-@hookspec
-def flowkit_metrics() -> list[type[Metric]]:  # type: ignore[empty-body]
-    """Return the :class:`~flowkit.metric.Metric` subclasses this plugin provides."""
-
-
-KIND_HOOKS: dict[str, str] = {
-    "path": "flowkit_paths",
-    "parameterization": "flowkit_parameterizations",
-    "objective": "flowkit_objectives",
-    "coupling": "flowkit_couplings",
-    "solver": "flowkit_solvers",
-    "dataset": "flowkit_datasets",
-    "model": "flowkit_models",
-    "metric": "flowkit_metrics",
-}
-"""Each component kind and the hook that collects it."""
-
-KIND_BASES: dict[str, type[Component]] = {
-    "path": ProbabilityPath,
-    "parameterization": Parameterization,
-    "objective": Objective,
-    "coupling": Coupling,
-    "solver": Solver,
-    "dataset": Dataset,
-    "model": Model,
-    "metric": Metric,
-}
-"""Each component kind and the base class its components derive from."""
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "HOOKS",
+    "KIND_BASES",
+    "KIND_HOOKS",
+    "PLUGIN_API_VERSION",
+    "PROJECT_NAME",
+    "hookimpl",
+    "hookspec",
+    *HOOKS,
+]

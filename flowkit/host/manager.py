@@ -34,7 +34,8 @@ import pluggy
 from flowkit.component import Component
 from flowkit.errors import PluginError
 from flowkit.host import hookspecs
-from flowkit.host.hookspecs import ENTRY_POINT_GROUP, KIND_BASES, KIND_HOOKS, PLUGIN_API_VERSION, PROJECT_NAME
+from flowkit.host.hookspecs import ENTRY_POINT_GROUP, PLUGIN_API_VERSION, PROJECT_NAME
+from flowkit.host.kinds import KIND_BASES, KIND_HOOKS
 from flowkit.host.registry import Provider, Registration, Registry
 
 _WARNED: set[str] = set()

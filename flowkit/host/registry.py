@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from flowkit.component import Component
 from flowkit.errors import ComponentConflictError, UnknownComponentError
-from flowkit.host.hookspecs import KIND_HOOKS
+from flowkit.host.kinds import KIND_HOOKS
 
 
 @dataclass(frozen=True)
