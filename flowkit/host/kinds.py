@@ -48,8 +48,7 @@ class Kind:
     @property
     def section(self) -> str | None:
         """The spec section holding the field (``"sample"`` for ``sample.solver``), or ``None`` at the top."""
-        head, _, rest = self.spec_field.rpartition(".")
-        return head or None
+        return self.spec_field.rpartition(".")[0] or None
 
     @property
     def key(self) -> str:
