@@ -30,7 +30,7 @@ MOVED: dict[str, str] = {
     "flowkit.runfolder": "flowkit.runs.folder",
     "flowkit.checkpoint": "flowkit.runs.checkpoint",
     "flowkit.loading": "flowkit.runs.finished",
-    "flowkit.resample": "flowkit.runs.resample",
+    "flowkit.resample": "flowkit.runs.finished",
     "flowkit.plots": "flowkit.runs.plots",
 }
 """Old module path -> the module that now holds its contents."""

@@ -324,6 +324,14 @@ def _parse_params(items: tuple[str, ...]) -> dict[str, Any]:
 @click.option("--batch-size", type=int, help="Samples integrated at once (default: the run's).")
 @click.option("--seed", type=int, help="Seed (default: the run's).")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="Any solver param, e.g. grid=logsnr.")
+@click.option(
+    "--guidance-scale",
+    type=click.FloatRange(min=0),
+    help="Classifier-free guidance scale of a class-conditional run (default: the run's).",
+)
+@click.option(
+    "--label", "labels", type=int, multiple=True, help="Class to draw (repeatable; default: the run's labels)."
+)
 @click.option("--tag", help="Name of the output folder RUN/samples/<solver>-<tag> (default: from the params).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 @pass_context
@@ -339,12 +347,17 @@ def sample_command(
     batch_size: int | None,
     seed: int | None,
     params: tuple[str, ...],
+    guidance_scale: float | None,
+    labels: tuple[int, ...],
     tag: str | None,
     quiet: bool,
 ) -> None:
-    """Sample a trained RUN with any solver; write RUN/samples/<solver>-<tag>/."""
-    from flowkit.runs.finished import load_run
-    from flowkit.runs.resample import build_solver, sample_run
+    """Sample a trained RUN with any solver; write RUN/samples/<solver>-<tag>/.
+
+    A class-conditional run draws the labels and uses the guidance scale of its spec unless
+    --label / --guidance-scale say otherwise.
+    """
+    from flowkit.runs.finished import build_solver, load_run, sample_run
 
     host = ctx.host()
     solver_params = _parse_params(params)
@@ -353,7 +366,17 @@ def sample_command(
             solver_params[key] = value
     solver = build_solver(solver_name, solver_params, host)
     loaded = load_run(run_dir, host)
-    out = sample_run(loaded, solver, num=num, batch_size=batch_size, seed=seed, tag=tag, progress=not quiet)
+    out = sample_run(
+        loaded,
+        solver,
+        num=num,
+        batch_size=batch_size,
+        seed=seed,
+        guidance_scale=guidance_scale,
+        labels=list(labels) or None,
+        tag=tag,
+        progress=not quiet,
+    )
     if not quiet:
         info = out.info
         click.echo(f"samples: {out.folder}")
@@ -390,8 +413,7 @@ def evaluate_command(
     tag: str,
 ) -> None:
     """Evaluate a RUN's samples with its metrics or named ones (e.g. --metric nll)."""
-    from flowkit.runs.finished import load_run
-    from flowkit.runs.resample import build_metric, evaluate_run, load_samples
+    from flowkit.runs.finished import build_metric, evaluate_run, load_run, load_samples
 
     host = ctx.host()
     loaded = load_run(run_dir, host)

@@ -180,7 +180,7 @@ def _explode(*args: Any, **kwargs: Any) -> Any:
 
 @pytest.fixture
 def failing_sampler(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sys.modules["flowkit.runs.pipeline"], "sample", _explode)
+    monkeypatch.setattr(sys.modules["flowkit.runs.pipeline"], "draw_samples", _explode)
 
 
 def _spec(builtin_host: PluginHost, tiny_spec: dict[str, Any]) -> Any:

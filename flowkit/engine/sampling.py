@@ -25,6 +25,7 @@ class SampleResult:
         nfe_total: evaluations over all chunks.
         seconds: wall-clock time.
         times, trajectory: the first chunk's trajectory when asked for (``(T,)``, ``(T, B, ...)``).
+        labels: the class of every sample, ``(num,)``, for a class-conditional draw (else ``None``).
     """
 
     samples: Tensor
@@ -33,6 +34,7 @@ class SampleResult:
     seconds: float
     times: Tensor | None = None
     trajectory: Tensor | None = None
+    labels: Tensor | None = None
 
 
 @torch.no_grad()
@@ -51,6 +53,7 @@ def sample(
     labels: Tensor | None = None,
     null_label: int | None = None,
     save_at: Sequence[float] | None = None,
+    x0: Tensor | None = None,
 ) -> SampleResult:
     """Draw ``num`` samples: prior noise from a generator seeded with ``seed``, integrated by ``solver``.
 
@@ -59,7 +62,9 @@ def sample(
     times (see :meth:`flowkit.Solver.solve`).
 
     Sample ``i``'s prior draw and SDE noise depend only on ``(seed, i)``
-    (:class:`~flowkit.noise.SampleNoise`), so they do not change with ``batch_size`` or ``num``.
+    (:class:`~flowkit.solver.noise.SampleNoise`), so they do not change with ``batch_size`` or ``num``.
+    ``x0`` (``(num, *event_shape)``) replaces the prior draws by the caller's own starting points
+    (an SDE solver still draws its increments from ``(seed, i)``).
 
     For a class-conditional model, ``labels`` (``(num,)`` integers) are the classes to draw; with
     ``field.guidance_scale != 1`` the ``null_label`` ("no label" token) gives the unconditional
@@ -69,6 +74,8 @@ def sample(
         raise ValueError(f"number of samples must be positive, got {num}")
     if labels is not None and labels.shape != (num,):
         raise ValueError(f"labels must have shape ({num},), got {tuple(labels.shape)}")
+    if x0 is not None and tuple(x0.shape) != (num, *event_shape):
+        raise ValueError(f"x0 must have shape {(num, *event_shape)}, got {tuple(x0.shape)}")
     generator = torch.Generator(device="cpu").manual_seed(seed)
     chunks: list[Tensor] = []
     nfe = nfe_total = 0
@@ -80,7 +87,10 @@ def sample(
         while done < num:
             n = min(batch_size, num - done)
             noise = SampleNoise.range(seed, done, n)
-            x0 = prior_from_noise(field.path, noise, event_shape, dtype=dtype, device=device)
+            if x0 is None:
+                start_points = prior_from_noise(field.path, noise, event_shape, dtype=dtype, device=device)
+            else:
+                start_points = x0[done : done + n].to(dtype=dtype, device=device)
             if labels is not None:
                 field.condition = labels[done : done + n].to(device)
                 if null_label is not None:
@@ -88,7 +98,7 @@ def sample(
             first = not chunks
             result = solver.solve(
                 field,
-                x0,
+                start_points,
                 trajectory=trajectory and first,
                 generator=generator,
                 save_at=save_at if first else None,
@@ -105,4 +115,5 @@ def sample(
         bar.close()
         if labels is not None:
             field.condition = field.null_condition = None
-    return SampleResult(torch.cat(chunks), nfe, nfe_total, time.perf_counter() - start, times, states)
+    seconds = time.perf_counter() - start
+    return SampleResult(torch.cat(chunks), nfe, nfe_total, seconds, times, states, labels)

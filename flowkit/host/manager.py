@@ -300,8 +300,10 @@ class PluginHost:
         return self.registry.get(kind, name)
 
     def create(self, kind: str, name: str, params: Mapping[str, Any] | None = None) -> Component:
-        """Instantiate ``(kind, name)`` with ``params`` (validated by its ``Params`` model)."""
-        return self.get(kind, name)(**dict(params or {}))
+        """Instantiate ``(kind, name)`` with ``params`` (see :func:`flowkit.host.create.build_component`)."""
+        from flowkit.host.create import build_component
+
+        return build_component(kind, name, params, self)
 
     def plugins(self) -> list[PluginInfo]:
         """Every plugin seen: loaded, failed or disabled, with what each provides."""

@@ -12,6 +12,7 @@ from flowkit.coupling import Coupling
 from flowkit.data import Dataset
 from flowkit.errors import IncompatibleComponentsError
 from flowkit.field import Field
+from flowkit.host.create import build_component
 from flowkit.host.manager import PluginHost, default_host
 from flowkit.metric import Metric
 from flowkit.model import Model, ModelContext
@@ -20,7 +21,7 @@ from flowkit.parameterization import Parameterization
 from flowkit.path import ProbabilityPath
 from flowkit.host.registry import Registration
 from flowkit.solver.base import Solver
-from flowkit.runs.spec import RunSpecBase
+from flowkit.runs.spec import ComponentSpec, RunSpecBase
 
 DTYPES: dict[str, torch.dtype] = {"float32": torch.float32, "float64": torch.float64}
 
@@ -46,7 +47,8 @@ class Components:
         return Field(network if network is not None else self.model, self.parameterization, self.path, condition)
 
 
-def _describe(reg: Registration, params: dict[str, Any]) -> dict[str, Any]:
+def provenance_of(reg: Registration, params: dict[str, Any]) -> dict[str, Any]:
+    """What a run folder records about one component: its name, params, plugin, distribution, version."""
     return {
         "name": reg.name,
         "params": params,
@@ -90,18 +92,18 @@ def build_components(spec: RunSpecBase, host: PluginHost | None = None) -> Compo
     The model is initialised from ``torch.manual_seed(spec.seed)``, so the same spec gives the same
     initial weights.
     """
-    registry = (host or default_host()).registry
+    host = host or default_host()
+    registry = host.registry
     provenance: dict[str, Any] = {}
 
-    def make(kind: str, label: str, value: Any) -> Component:
-        reg = registry.registration(kind, value.name)
+    def make(kind: str, label: str, value: ComponentSpec) -> Component:
         params = value.params.model_dump()
-        provenance[label] = _describe(reg, params)
-        return reg.cls(**params)
+        provenance[label] = provenance_of(registry.registration(kind, value.name), params)
+        return build_component(kind, value.name, params, host)
 
     device = torch.device(spec.device)
     dtype = DTYPES[spec.dtype]
-    s: Any = spec
+    s = spec
     dataset = cast(Dataset, make("dataset", "data", s.data))
     path = cast(ProbabilityPath, make("path", "path", s.path))
     parameterization = cast(Parameterization, make("parameterization", "parameterization", s.parameterization))
@@ -113,10 +115,10 @@ def build_components(spec: RunSpecBase, host: PluginHost | None = None) -> Compo
 
     model_reg = registry.registration("model", s.model.name)
     model_params = s.model.params.model_dump()
-    provenance["model"] = _describe(model_reg, model_params)
+    provenance["model"] = provenance_of(model_reg, model_params)
     torch.manual_seed(spec.seed)
     context = ModelContext(tuple(dataset.event_shape), dataset.num_classes, dataset, path, parameterization)
-    model_cls: Any = model_reg.cls
+    model_cls = cast(type[Model], model_reg.cls)
     model = model_cls.from_context(context, model_params).to(device=device, dtype=dtype)
     check_model_fits_data(model, dataset, device, dtype)
     return Components(

@@ -16,23 +16,24 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 from flowkit.errors import CheckpointError
+from flowkit.runs.folder import CHECKPOINT_STATE, CHECKPOINT_TENSORS, OLD_SUFFIX, save_safetensors, write_json
 
-TENSORS = "tensors.safetensors"
-STATE = "state.json"
+TENSORS = CHECKPOINT_TENSORS
+STATE = CHECKPOINT_STATE
 
 
 def save_checkpoint(folder: Path, tensors: dict[str, torch.Tensor], state: dict[str, Any]) -> None:
     """Write a checkpoint to ``folder`` atomically (replacing an older one)."""
     tmp = folder.with_name(folder.name + ".tmp")
-    old = folder.with_name(folder.name + ".old")
+    old = folder.with_name(folder.name + OLD_SUFFIX)
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
-    save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp / TENSORS))
-    (tmp / STATE).write_text(json.dumps(state, indent=1) + "\n", encoding="utf-8")
+    save_safetensors(tmp / TENSORS, tensors)
+    write_json(tmp / STATE, state, indent=1)
     if folder.exists():
         if old.exists():
             shutil.rmtree(old)
@@ -44,7 +45,7 @@ def save_checkpoint(folder: Path, tensors: dict[str, torch.Tensor], state: dict[
 
 def find_checkpoint(folder: Path) -> Path | None:
     """The complete checkpoint at ``folder`` (or its ``.old`` fallback), if any."""
-    for candidate in (folder, folder.with_name(folder.name + ".old")):
+    for candidate in (folder, folder.with_name(folder.name + OLD_SUFFIX)):
         if (candidate / TENSORS).is_file() and (candidate / STATE).is_file():
             return candidate
     return None

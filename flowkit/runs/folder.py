@@ -1,12 +1,28 @@
-"""The run folder: atomic file writes, weights in safetensors, and safe replacement.
+"""The run folder: its layout (every file name), atomic writes, weights in safetensors, safe replacement.
 
 A run writes into a staging folder ``<dir>.partial`` next to its target and renames it to
 ``<dir>`` only when everything is written, so the target is never half-written. An existing
-target is replaced only when overwriting was asked for, and only at that final moment.
+target is replaced only when overwriting was asked for, and only at that final moment. Every file
+inside is written through :func:`atomic_write_bytes` (a temporary file and a rename), so a crash
+never leaves a half-written file under its real name.
+
+Layout of a run folder (the names are the constants below):
+
+* ``spec.json`` (:data:`SPEC_FILE`): the resolved spec with the provenance of every component;
+* ``model.safetensors`` / ``model_ema.safetensors`` (:data:`WEIGHTS_FILE`, :data:`EMA_WEIGHTS_FILE`);
+* ``checkpoint/`` (:data:`CHECKPOINT_DIR`): ``tensors.safetensors`` and ``state.json``;
+* ``metrics.jsonl`` (:data:`METRICS_FILE`), ``summary.json`` (:data:`SUMMARY_FILE`);
+* ``samples.pt`` and ``labels.pt`` (:data:`SAMPLES_FILE`, :data:`LABELS_FILE`);
+* pictures: ``samples.png``, ``trajectories.png``, ``loss.png``, ``classes.png``;
+* ``tensorboard/`` when asked for;
+* ``samples/<solver>-<tag>/`` (:data:`RESAMPLED_DIR`), written by ``flowkit sample``: ``samples.pt``,
+  ``labels.pt``, ``samples.png``, ``trajectory.png``, ``info.json``;
+* ``evaluations/<tag>.json`` (:data:`EVALUATIONS_DIR`), written by ``flowkit evaluate``.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import secrets
@@ -18,7 +34,29 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
-from flowkit.errors import CheckpointError, RunFolderError
+from flowkit.errors import CheckpointError, FlowkitError, RunFolderError
+
+SPEC_FILE = "spec.json"
+WEIGHTS_FILE = "model.safetensors"
+EMA_WEIGHTS_FILE = "model_ema.safetensors"
+CHECKPOINT_DIR = "checkpoint"
+CHECKPOINT_TENSORS = "tensors.safetensors"
+CHECKPOINT_STATE = "state.json"
+METRICS_FILE = "metrics.jsonl"
+SUMMARY_FILE = "summary.json"
+SAMPLES_FILE = "samples.pt"
+LABELS_FILE = "labels.pt"
+SAMPLES_PICTURE = "samples.png"
+TRAJECTORIES_PICTURE = "trajectories.png"
+LOSS_PICTURE = "loss.png"
+CLASSES_PICTURE = "classes.png"
+TENSORBOARD_DIR = "tensorboard"
+RESAMPLED_DIR = "samples"
+RESAMPLED_TRAJECTORY_PICTURE = "trajectory.png"
+RESAMPLED_INFO = "info.json"
+EVALUATIONS_DIR = "evaluations"
+STAGING_SUFFIX = ".partial"
+OLD_SUFFIX = ".old"
 
 
 def _temp_name(path: Path) -> Path:
@@ -48,17 +86,45 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def write_json(path: Path, obj: Any) -> None:
+def write_json(path: Path, obj: Any, *, indent: int = 2) -> None:
     """Write ``obj`` as indented JSON, atomically."""
-    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False) + "\n")
+    atomic_write_text(path, json.dumps(obj, indent=indent, sort_keys=False) + "\n")
 
 
-def save_weights(path: Path, module: torch.nn.Module, metadata: dict[str, str] | None = None) -> None:
-    """Save a module's state dict as safetensors, atomically.
+def save_tensor(path: Path, tensor: torch.Tensor) -> None:
+    """Save a plain tensor (``torch.load(path, weights_only=True)`` reads it back), atomically."""
+    buf = io.BytesIO()
+    torch.save(tensor.detach().contiguous().cpu(), buf)
+    atomic_write_bytes(path, buf.getvalue())
 
-    The file gets the permissions of a plain ``open(path, "wb")`` (``0o666`` less the umask).
+
+def load_tensor(path: Path) -> torch.Tensor:
+    """A tensor saved by :func:`save_tensor` (loaded with ``weights_only=True``, never unpickled).
+
+    Raises:
+        FlowkitError: the file is missing, unreadable or holds something other than a tensor.
     """
-    state = {k: v.detach().contiguous().cpu() for k, v in module.state_dict().items()}
+    if not path.is_file():
+        raise FlowkitError(f"no samples at {path}")
+    try:
+        value = torch.load(path, weights_only=True)
+    except Exception as exc:
+        raise FlowkitError(f"cannot read {path}: {exc}") from exc
+    if not isinstance(value, torch.Tensor):
+        raise FlowkitError(f"{path} does not hold a tensor")
+    return value
+
+
+def save_figure(path: Path, figure: Any, dpi: int = 110) -> None:
+    """Save a matplotlib figure as PNG, atomically."""
+    buf = io.BytesIO()
+    figure.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def save_safetensors(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None = None) -> None:
+    """Save tensors as safetensors, atomically, with the permissions of a plain ``open(path, "wb")``."""
+    state = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temp_name(path)
     try:
@@ -70,6 +136,11 @@ def save_weights(path: Path, module: torch.nn.Module, metadata: dict[str, str] |
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def save_weights(path: Path, module: torch.nn.Module, metadata: dict[str, str] | None = None) -> None:
+    """Save a module's state dict as safetensors, atomically (see :func:`save_safetensors`)."""
+    save_safetensors(path, module.state_dict(), metadata)
 
 
 def load_weights(path: Path, module: torch.nn.Module) -> None:
@@ -90,7 +161,7 @@ class RunFolder:
         self.target = Path(target)
         self.overwrite = overwrite
         self.resume = resume
-        self.staging = self.target.with_name(self.target.name + ".partial")
+        self.staging = self.target.with_name(self.target.name + STAGING_SUFFIX)
         self.check()
 
     def check(self) -> None:
@@ -129,7 +200,7 @@ class RunFolder:
         self.check()
         old = None
         if self.target.exists():
-            old = self.target.with_name(self.target.name + ".old")
+            old = self.target.with_name(self.target.name + OLD_SUFFIX)
             if old.exists():
                 shutil.rmtree(old)
             os.replace(self.target, old)

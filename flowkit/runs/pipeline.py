@@ -19,7 +19,6 @@ it so that the final weights equal those of an uninterrupted run.
 
 from __future__ import annotations
 
-import io
 import json
 import platform
 from collections.abc import Callable
@@ -34,14 +33,26 @@ from flowkit.runs.build import Components, build_components
 from flowkit.runs.checkpoint import find_checkpoint, load_checkpoint, save_checkpoint
 from flowkit.errors import RunFolderError
 from flowkit.engine.evaluation import MetricResult, evaluate
-from flowkit.field import Field
-from flowkit.host.manager import PluginHost
-from flowkit.model import Model
-from flowkit.runs.plots import plot_image_grids, plot_loss, plot_samples, plot_trajectories
-from flowkit.runs.folder import RunFolder, atomic_write_bytes, atomic_write_text, save_weights, write_json
-from flowkit.engine.sampling import SampleResult, sample
-from flowkit.runs.spec import RunSpecBase
+from flowkit.engine.sampling import SampleResult
 from flowkit.engine.train import LogRecord, Trainer, TrainResult
+from flowkit.host.manager import PluginHost
+from flowkit.runs.finished import LoadedRun, draw_samples, reference_data, save_samples
+from flowkit.runs.folder import (
+    CHECKPOINT_DIR,
+    EMA_WEIGHTS_FILE,
+    LOSS_PICTURE,
+    METRICS_FILE,
+    SPEC_FILE,
+    SUMMARY_FILE,
+    TENSORBOARD_DIR,
+    WEIGHTS_FILE,
+    RunFolder,
+    atomic_write_text,
+    save_weights,
+    write_json,
+)
+from flowkit.runs.plots import plot_loss, write_sample_pictures
+from flowkit.runs.spec import RunSpecBase
 
 RESUME_FREE_SECTIONS = ("name", "sample", "evaluate", "output", "resolved")
 RESUME_FREE_TRAIN_FIELDS = ("steps", "log_every", "checkpoint_every")
@@ -82,13 +93,12 @@ def resolved_spec(spec: RunSpecBase, components: Components) -> dict[str, Any]:
 
 def default_output(spec: RunSpecBase) -> Path:
     """``output.dir`` if set, else ``runs/<name>``."""
-    out: Any = spec.output  # type: ignore[attr-defined]
-    return Path(out.dir) if out.dir else Path("runs") / (spec.name or "run")
+    return Path(spec.output.dir) if spec.output.dir else Path("runs") / (spec.name or "run")
 
 
 def make_trainer(spec: RunSpecBase, components: Components) -> Trainer:
     """The :class:`Trainer` a spec describes."""
-    t: Any = spec.train
+    t = spec.train
     return Trainer(
         components.model,
         components.path,
@@ -138,15 +148,6 @@ def check_resumable(previous_spec: Path, resolved: dict[str, Any]) -> None:
         raise RunFolderError(f"cannot resume {previous_spec.parent}: the spec changed in {', '.join(changed)}")
 
 
-def class_labels(num: int, requested: list[int] | None, num_classes: int) -> torch.Tensor:
-    """``num`` labels cycling through ``requested`` (default: every class in turn)."""
-    pool = requested if requested else list(range(num_classes))
-    bad = [c for c in pool if not 0 <= c < num_classes]
-    if bad:
-        raise RunFolderError(f"sample.labels {bad} are outside the dataset's classes 0..{num_classes - 1}")
-    return torch.tensor(pool, dtype=torch.long).repeat(-(-num // len(pool)))[:num]
-
-
 def run(
     spec: RunSpecBase,
     output: str | Path | None = None,
@@ -172,27 +173,27 @@ def run(
         RunFolderError: the folder exists and overwriting was not asked for (checked before any
             work), or there is nothing to resume.
     """
-    s: Any = spec
+    s = spec
     allow = s.output.overwrite if overwrite is None else overwrite
     folder = RunFolder(output or default_output(spec), overwrite=allow, resume=resume)
     components = build_components(spec, host)
     staging = folder.open()
     resolved = resolved_spec(spec, components)
-    metrics_file = staging / "metrics.jsonl"
-    checkpoint_dir = staging / "checkpoint"
+    metrics_file = staging / METRICS_FILE
+    checkpoint_dir = staging / CHECKPOINT_DIR
 
     trainer = make_trainer(spec, components) if components.model.trainable else None
     if resume:
         if trainer is not None:
             if find_checkpoint(checkpoint_dir) is None:
                 raise RunFolderError(f"nothing to resume in {staging}: it has no checkpoint")
-            check_resumable(staging / "spec.json", resolved)
+            check_resumable(staging / SPEC_FILE, resolved)
             trainer.load_state(*load_checkpoint(checkpoint_dir))
         kept = _read_log(metrics_file, up_to=trainer.step if trainer else 0)
         atomic_write_text(metrics_file, "".join(json.dumps(r) + "\n" for r in kept))
     else:
-        metrics_file.write_text("", encoding="utf-8")
-    write_json(staging / "spec.json", resolved)
+        atomic_write_text(metrics_file, "")
+    write_json(staging / SPEC_FILE, resolved)
 
     board = _tensorboard(staging) if s.output.tensorboard else None
 
@@ -226,36 +227,24 @@ def run(
             raise RunFolderError(
                 f"interrupted at step {trainer.step}; the partial run is in {staging}; {hint}"
             ) from exc
+    stamp = {"flowkit": flowkit_version()}
     if trainer is not None:
         checkpoint(trainer)
-        save_weights(staging / "model.safetensors", components.model, {"flowkit": flowkit_version()})
-        if trainer.ema is not None:
-            save_weights(staging / "model_ema.safetensors", trainer.ema.module, {"flowkit": flowkit_version()})
-    else:
-        save_weights(staging / "model.safetensors", components.model, {"flowkit": flowkit_version()})
-
+    save_weights(staging / WEIGHTS_FILE, components.model, stamp)
     use_ema = trainer is not None and trainer.ema is not None and s.sample.use_ema
-    network: Model = trainer.sampling_model() if (trainer is not None and use_ema) else components.model
-    network.eval()
-    field = Field(network, components.parameterization, components.path, guidance_scale=s.sample.guidance_scale)
-    num_classes = network.num_classes
-    labels = class_labels(s.sample.num_samples, s.sample.labels, num_classes) if num_classes else None
-    drawn = sample(
-        field,
-        components.solver,
-        s.sample.num_samples,
-        components.dataset.event_shape,
-        batch_size=s.sample.batch_size,
-        seed=spec.seed,
-        dtype=components.dtype,
-        device=components.device,
-        progress=progress,
-        labels=labels,
-        null_label=num_classes,
+    if trainer is not None and trainer.ema is not None:
+        save_weights(staging / EMA_WEIGHTS_FILE, trainer.ema.module, stamp)
+
+    trained = LoadedRun(
+        staging,
+        spec,
+        components,
+        resolved["resolved"],
+        staging / (EMA_WEIGHTS_FILE if use_ema else WEIGHTS_FILE),
+        network=trainer.sampling_model() if (trainer is not None and use_ema) else components.model,
     )
-    atomic_write_bytes(staging / "samples.pt", _tensor_bytes(drawn.samples))
-    if labels is not None:
-        atomic_write_bytes(staging / "labels.pt", _tensor_bytes(labels))
+    drawn = draw_samples(trained, trajectory=s.output.plots, progress=progress)
+    save_samples(staging, drawn)
     metric_results = evaluate(
         drawn.samples,
         components.dataset,
@@ -284,73 +273,29 @@ def run(
             "num_samples": s.sample.num_samples,
             "nfe": drawn.nfe,
             "seconds": drawn.seconds,
-            "guidance_scale": s.sample.guidance_scale if num_classes else None,
+            "guidance_scale": s.sample.guidance_scale if drawn.labels is not None else None,
         },
         "metrics": {name: r.to_dict() for name, r in metric_results.items()},
     }
     if s.output.plots:
-        _pictures(staging, spec, components, field, drawn, labels, metric_results, history)
+        plot_loss(staging / LOSS_PICTURE, [r["step"] for r in history], [r["loss"] for r in history])
+        write_sample_pictures(
+            staging,
+            drawn.samples,
+            reference_data(trained, drawn.samples.shape[0], spec.seed),
+            title=_title(spec, metric_results),
+            times=drawn.times,
+            trajectory=drawn.trajectory,
+            labels=drawn.labels,
+        )
     if board is not None:
         for name, r in metric_results.items():
             board.add_scalar(f"eval/{name}", r.value, summary["train"]["steps"])
             board.add_scalar(f"eval/{name}_noise_floor", r.noise_floor, summary["train"]["steps"])
         board.close()
-    write_json(staging / "summary.json", summary)
+    write_json(staging / SUMMARY_FILE, summary)
     final = folder.commit()
     return RunResult(final, summary, components, train_result, drawn, metric_results)
-
-
-def _pictures(
-    folder: Path,
-    spec: RunSpecBase,
-    components: Components,
-    field: Field,
-    drawn: SampleResult,
-    labels: torch.Tensor | None,
-    metrics: dict[str, MetricResult],
-    history: list[LogRecord],
-) -> None:
-    data = components.dataset.sample(drawn.samples.shape[0], generator=torch.Generator().manual_seed(spec.seed + 1))
-    shape = components.dataset.event_shape
-    plot_loss(folder / "loss.png", [r["step"] for r in history], [r["loss"] for r in history])
-    is_image = len(shape) == 3
-    few = 16 if is_image else 200
-    few_labels = labels[:few] if labels is not None else None
-    traj = sample(
-        field,
-        components.solver,
-        min(few, drawn.samples.shape[0]),
-        shape,
-        seed=spec.seed,
-        dtype=components.dtype,
-        device=components.device,
-        trajectory=True,
-        labels=few_labels,
-        null_label=field.network.num_classes if labels is not None else None,  # type: ignore[attr-defined]
-    )
-    if is_image:
-        n = min(64, drawn.samples.shape[0])
-        plot_image_grids(folder / "samples.png", [("data", data[:n]), ("samples", drawn.samples[:n])], nrow=8)
-        if traj.trajectory is not None:
-            steps = traj.trajectory.shape[0]
-            picks = sorted({round(i * (steps - 1) / 7) for i in range(8)})
-            frames = traj.trajectory[picks][:, :8]  # (8 times, 8 samples, C, H, W)
-            plot_image_grids(
-                folder / "trajectories.png",
-                [("t = 0 ... 1 (left to right)", frames.transpose(0, 1).reshape(-1, *shape))],
-                nrow=8,
-            )
-        if labels is not None:
-            num_classes = int(labels.max()) + 1
-            full_rows = [drawn.samples[labels == c][:8] for c in range(num_classes)]
-            full_rows = [row for row in full_rows if row.shape[0] == 8]
-            if full_rows:
-                rows = torch.cat(full_rows)
-                plot_image_grids(folder / "classes.png", [("one row per class", rows)], nrow=rows.shape[0] // 8)
-    else:
-        plot_samples(folder / "samples.png", drawn.samples, data, title=_title(spec, metrics))
-        if traj.trajectory is not None and traj.times is not None:
-            plot_trajectories(folder / "trajectories.png", traj.times, traj.trajectory, data[:5000])
 
 
 def _tensorboard(folder: Path) -> Any:
@@ -358,7 +303,7 @@ def _tensorboard(folder: Path) -> Any:
         from torch.utils.tensorboard import SummaryWriter
     except ImportError as exc:
         raise RunFolderError("output.tensorboard needs the tensorboard package: pip install tensorboard") from exc
-    return SummaryWriter(log_dir=str(folder / "tensorboard"))
+    return SummaryWriter(log_dir=str(folder / TENSORBOARD_DIR))
 
 
 def _read_log(path: Path, up_to: int | None) -> list[LogRecord]:
@@ -373,9 +318,3 @@ def _title(spec: RunSpecBase, metrics: dict[str, MetricResult]) -> str:
     for name, r in metrics.items():
         parts.append(f"{name} {r.value:.4f} (floor {r.noise_floor:.4f})")
     return " | ".join(parts)
-
-
-def _tensor_bytes(t: torch.Tensor) -> bytes:
-    buf = io.BytesIO()
-    torch.save(t.contiguous(), buf)
-    return buf.getvalue()

@@ -16,7 +16,7 @@ import copy
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, cast
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -25,17 +25,12 @@ from pydantic import create_model as _create_model
 from flowkit.errors import SpecError
 from flowkit.engine.evaluation import DEFAULT_REFERENCES
 from flowkit.host.manager import PluginHost, default_host
+from flowkit.component import Component
+from flowkit.host.kinds import KINDS, Kind
 from flowkit.host.registry import Conflict, Registry
 
-COMPONENT_FIELDS: dict[str, str] = {
-    "data": "dataset",
-    "model": "model",
-    "path": "path",
-    "parameterization": "parameterization",
-    "objective": "objective",
-    "coupling": "coupling",
-}
-"""Top-level spec fields that hold a component, and the kind of each."""
+COMPONENT_FIELDS: dict[str, str] = {k.spec_field: k.name for k in KINDS if "." not in k.spec_field}
+"""Top-level spec fields that hold a component, and the kind of each (from :data:`~flowkit.host.kinds.KINDS`)."""
 
 create_model: Any = _create_model  # pydantic's dynamic model factory (typed loosely on purpose)
 
@@ -73,14 +68,77 @@ class TrainSpec(Section):
     )
 
 
+class ComponentSpec(Section):
+    """One component of a spec: ``{"name": ..., "params": {...}}``.
+
+    In the model built from the registry, each component field is a union with one member per
+    installed component, whose ``params`` is that component's own ``Params`` model.
+    """
+
+    name: str = Field(description="The component's registered name (see `flowkit plugins list`).")
+    params: Component.Params = Field(default_factory=Component.Params, description="The component's params.")
+
+
+class SampleSpec(Section):
+    """How to sample after training."""
+
+    solver: ComponentSpec = Field(description="The solver (default: euler).")
+    num_samples: int = Field(5000, gt=0, description="Samples to draw (and data points to compare them with).")
+    batch_size: int = Field(10000, gt=0, description="Samples integrated at once (bounds memory).")
+    use_ema: bool = Field(True, description="Sample with the EMA weights when the run has them.")
+    guidance_scale: float = Field(
+        1.0, ge=0, description="Classifier-free guidance scale w: out = uncond + w (cond - uncond)."
+    )
+    labels: list[int] | None = Field(
+        None, description="Class labels to sample (cycled); default: every class in turn."
+    )
+
+
+class EvaluateSpec(Section):
+    """How to evaluate the samples."""
+
+    metrics: list[ComponentSpec] = Field(description="The metrics (default: sliced_w2).")
+    references: int = Field(
+        DEFAULT_REFERENCES,
+        ge=1,
+        description="Independent data sets each metric and its noise floor are averaged over.",
+    )
+
+
+class OutputSpec(Section):
+    """Where the run folder goes."""
+
+    dir: str | None = Field(None, description="Run folder (default: runs/<name>).")
+    overwrite: bool = Field(False, description="Replace an existing run folder.")
+    plots: bool = Field(True, description="Write samples.png and loss.png.")
+    tensorboard: bool = Field(
+        False, description="Also log to TensorBoard event files in <run>/tensorboard (needs tensorboard)."
+    )
+
+
 class RunSpecBase(Section):
-    """Fields every run spec has; the component fields are added per registry."""
+    """Every field of a run spec, typed; the model built from the registry narrows the component fields.
+
+    :func:`build_spec_model` derives the validating model from this one: each component field
+    (``data``, ``model``, ``path``, ``parameterization``, ``objective``, ``coupling``,
+    ``sample.solver``, ``evaluate.metrics``) becomes a union over the installed components of its
+    kind; everything else is validated as declared here.
+    """
 
     name: str | None = Field(None, description="A label for the run (defaults to the spec file's stem).")
     seed: int = Field(0, description="Seed of every random number the run draws.")
     device: str = Field("cpu", description="torch device, e.g. 'cpu' or 'cuda:0'.")
     dtype: Literal["float32", "float64"] = Field("float32", description="Floating-point type of the run.")
+    data: ComponentSpec
+    model: ComponentSpec
+    path: ComponentSpec
+    parameterization: ComponentSpec
+    objective: ComponentSpec
+    coupling: ComponentSpec
     train: TrainSpec = Field(default_factory=TrainSpec)
+    sample: SampleSpec
+    evaluate: EvaluateSpec
+    output: OutputSpec = Field(default_factory=OutputSpec)
 
     def component(self, field: str) -> tuple[str, dict[str, Any]]:
         """``(name, params)`` of a top-level component field."""
@@ -148,72 +206,39 @@ def _default_section() -> Any:
     return Field(default_factory=dict, validate_default=True)
 
 
+def _component_field(registry: Registry, kind: Kind) -> tuple[Any, Any]:
+    """The (type, default) of the spec field holding components of ``kind``."""
+    union = _component_union(kind.name, registry)
+    if kind.many:
+        names = [kind.default] if kind.default and _default_available(registry, kind.name, kind.default) else []
+        return list[union], Field(  # type: ignore[valid-type]
+            default_factory=lambda: [{"name": n} for n in names], validate_default=True
+        )
+    if kind.default is None:
+        return union, ...
+    return union, _default_component(registry, kind.name, kind.default)
+
+
 def build_spec_model(registry: Registry) -> type[RunSpecBase]:
-    """Build the run-spec pydantic model for the components in ``registry``."""
+    """Build the run-spec pydantic model for the components in ``registry``.
 
-    def union(kind: str) -> Any:
-        return _component_union(kind, registry)
-
-    sample_model = create_model(
-        "SampleSpec",
-        __base__=Section,
-        __doc__="How to sample after training.",
-        solver=(union("solver"), _default_component(registry, "solver", "euler")),
-        num_samples=(int, Field(5000, gt=0, description="Samples to draw (and data points to compare them with).")),
-        batch_size=(int, Field(10000, gt=0, description="Samples integrated at once (bounds memory).")),
-        use_ema=(bool, Field(True, description="Sample with the EMA weights when the run has them.")),
-        guidance_scale=(
-            float,
-            Field(1.0, ge=0, description="Classifier-free guidance scale w: out = uncond + w (cond - uncond)."),
-        ),
-        labels=(
-            list[int] | None,
-            Field(None, description="Class labels to sample (cycled); default: every class in turn."),
-        ),
-    )
-    metric_list: Any = list[union("metric")]  # type: ignore[misc]
-    default_metrics = ["sliced_w2"] if _default_available(registry, "metric", "sliced_w2") else []
-    evaluate_model = create_model(
-        "EvaluateSpec",
-        __base__=Section,
-        __doc__="How to evaluate the samples.",
-        metrics=(
-            metric_list,
-            Field(default_factory=lambda: [{"name": n} for n in default_metrics], validate_default=True),
-        ),
-        references=(
-            int,
-            Field(
-                DEFAULT_REFERENCES,
-                ge=1,
-                description="Independent data sets each metric and its noise floor are averaged over.",
-            ),
-        ),
-    )
-    output_model = create_model(
-        "OutputSpec",
-        __base__=Section,
-        __doc__="Where the run folder goes.",
-        dir=(str | None, Field(None, description="Run folder (default: runs/<name>).")),
-        overwrite=(bool, Field(False, description="Replace an existing run folder.")),
-        plots=(bool, Field(True, description="Write samples.png and loss.png.")),
-        tensorboard=(
-            bool,
-            Field(False, description="Also log to TensorBoard event files in <run>/tensorboard (needs tensorboard)."),
-        ),
-    )
-    fields: dict[str, Any] = {
-        "data": (union("dataset"), ...),
-        "model": (union("model"), ...),
-        "path": (union("path"), _default_component(registry, "path", "condot")),
-        "parameterization": (union("parameterization"), _default_component(registry, "parameterization", "velocity")),
-        "objective": (union("objective"), _default_component(registry, "objective", "flow_matching")),
-        "coupling": (union("coupling"), _default_component(registry, "coupling", "independent")),
-        "sample": (sample_model, _default_section()),
-        "evaluate": (evaluate_model, _default_section()),
-        "output": (output_model, _default_section()),
-    }
-    spec_model: type[RunSpecBase] = create_model("RunSpec", __base__=RunSpecBase, **fields)
+    The model is :class:`RunSpecBase` with every component field of :data:`~flowkit.host.kinds.KINDS`
+    narrowed to the installed components of its kind (in a section model derived from the static
+    one when the field lives in a section, e.g. ``sample.solver``).
+    """
+    top: dict[str, Any] = {}
+    sections: dict[str, dict[str, Any]] = {}
+    for kind in KINDS:
+        if kind.section is None:
+            top[kind.key] = _component_field(registry, kind)
+        else:
+            sections.setdefault(kind.section, {})[kind.key] = _component_field(registry, kind)
+    for section, fields in sections.items():
+        base = cast(type[Section], RunSpecBase.model_fields[section].annotation)
+        model = create_model(base.__name__, __base__=base, __doc__=base.__doc__, **fields)
+        top[section] = (model, _default_section())
+    top["output"] = (OutputSpec, _default_section())
+    spec_model: type[RunSpecBase] = create_model("RunSpec", __base__=RunSpecBase, **top)
     return spec_model
 
 
@@ -301,12 +326,15 @@ def format_errors(exc: ValidationError, registry: Registry) -> list[str]:
 
 
 def _kind_at(loc: tuple[int | str, ...]) -> str | None:
-    if len(loc) == 1 and loc[0] in COMPONENT_FIELDS:
-        return COMPONENT_FIELDS[str(loc[0])]
-    if loc[:2] == ("sample", "solver") and len(loc) == 2:
-        return "solver"
-    if loc[:2] == ("evaluate", "metrics") and len(loc) == 3:
-        return "metric"
+    """The kind whose component field ``loc`` points at (a list field's items for ``many`` kinds)."""
+    dotted = ".".join(str(p) for p in loc)
+    for kind in KINDS:
+        if kind.many:
+            head, _, index = dotted.rpartition(".")
+            if head == kind.spec_field and index.isdigit():
+                return kind.name
+        elif dotted == kind.spec_field:
+            return kind.name
     return None
 
 
@@ -344,7 +372,11 @@ def spec_json_schema(host: PluginHost | None = None) -> dict[str, Any]:
 
 __all__ = [
     "COMPONENT_FIELDS",
+    "ComponentSpec",
+    "EvaluateSpec",
+    "OutputSpec",
     "RunSpecBase",
+    "SampleSpec",
     "TrainSpec",
     "apply_overrides",
     "build_spec_model",
