@@ -15,7 +15,7 @@ table compares the time grids at one budget. The SDE samplers have no pathwise t
 scored by an unbiased squared MMD between their samples and the exact mixture (closed form for
 Gaussian kernels), beside the same estimate for exact mixture samples (the noise floor).
 
-Part 2 (speed). A flowkit Euler and RK4 solve of a small MLP (a ``Field`` with the velocity
+Part 2 (speed). A flowkit Euler and RK4 solve of a small MLP (a ``ModelField`` with the velocity
 parameterization) against a hand-written PyTorch loop doing the same steps on the same module; the
 ratio of median wall-clock times (flowkit / plain) measures the framework's per-step overhead.
 
@@ -39,7 +39,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from flowkit import Field
+from flowkit import ModelField
 from flowkit.path import GaussianPath
 from flowkit.solver import Solver
 from flowkit_nets.mlp import MLP
@@ -126,7 +126,7 @@ class Problem:
         width = "wide" if self.std == WIDE_STD else "sharp"
         return f"{self.path_name}, D={self.dim}, {width} mixture (std {self.std})"
 
-    def field(self) -> Field:
+    def field(self) -> ModelField:
         return oracle_field(self.mixture, self.path)
 
     def prior(self, n: int, seed: int) -> Tensor:
@@ -193,7 +193,7 @@ def mean_distance(x: Tensor, ref: Tensor) -> float:
     return float((x - ref).norm(dim=1).mean())
 
 
-def try_solve(solver: Solver, fld: Field, x0: Tensor) -> tuple[Tensor, int] | str:
+def try_solve(solver: Solver, fld: ModelField, x0: Tensor) -> tuple[Tensor, int] | str:
     """The endpoints and NFE of a solve, or a short description of why it failed."""
     try:
         result = solver.solve(fld, x0)
@@ -374,7 +374,7 @@ def speed(settings: Settings) -> tuple[list[SpeedResult], str]:
     torch.manual_seed(0)
     net = MLP((2,), width=128, depth=3, time_dim=32).eval()
     path = CondOTPath()
-    fld = Field(net, VelocityParameterization(), path)
+    fld = ModelField(net, VelocityParameterization(), path)
     t0, t1 = fld.time_range
     results = []
     for batch in settings.speed_batches:

@@ -1,4 +1,9 @@
-"""A trained model seen as a time-dependent field: velocity, score, epsilon and data prediction."""
+"""A trained model seen as a time-dependent field: velocity, score, epsilon and data prediction.
+
+:class:`ModelField` was called ``Field`` before; ``flowkit.Field`` and ``flowkit.field.Field`` remain as
+deprecated aliases of it for this release (the old name collides with ``pydantic.Field``, which every
+component's ``Params`` model uses).
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,12 @@ import torch
 from torch import Tensor
 
 from flowkit.parameterization import Parameterization
-from flowkit.path import ProbabilityPath, batch_times
+from flowkit.path import ProbabilityPath, Quantity, batch_times
 
 Network = Callable[..., Tensor]
 
 
-class Field:
+class ModelField:
     """Wraps ``network + parameterization + path`` so any solver can drive any model.
 
     ``network(x, t)`` (or ``network(x, t, condition)`` when ``condition`` is given) maps states
@@ -69,7 +74,7 @@ class Field:
         cond, null = both.chunk(2)
         return null + self.guidance_scale * (cond - null)
 
-    def predict(self, quantity: str, x: Tensor, t: Tensor | float) -> Tensor:
+    def predict(self, quantity: Quantity, x: Tensor, t: Tensor | float) -> Tensor:
         """The model's prediction of ``quantity`` (``velocity``, ``score``, ``epsilon``, ``data``)."""
         tt = batch_times(t, x)
         return self.parameterization.to_quantity(self.output(x, tt), quantity, x, tt, self.path)
@@ -93,3 +98,7 @@ class Field:
     def __call__(self, x: Tensor, t: Tensor | float) -> Tensor:
         """Shorthand for :meth:`velocity` (the ODE right-hand side)."""
         return self.velocity(x, t)
+
+
+Field = ModelField
+"""Deprecated alias of :class:`ModelField` (the name before it stopped colliding with ``pydantic.Field``)."""

@@ -9,7 +9,7 @@ import torch
 from torch import Tensor
 
 from flowkit.component import Component
-from flowkit.field import Field
+from flowkit.field import ModelField
 
 
 class Objective(Component):
@@ -27,7 +27,7 @@ class Objective(Component):
     @abstractmethod
     def loss(
         self,
-        field: Field,
+        field: ModelField,
         z: Tensor,
         noise: Tensor,
         *,

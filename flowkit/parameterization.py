@@ -38,7 +38,7 @@ class Parameterization(Component):
         """The prediction of ``predicts`` encoded by the raw network ``output`` (identity by default)."""
         return output
 
-    def to_quantity(self, output: Tensor, quantity: str, x: Tensor, t: Tensor, path: ProbabilityPath) -> Tensor:
+    def to_quantity(self, output: Tensor, quantity: Quantity, x: Tensor, t: Tensor, path: ProbabilityPath) -> Tensor:
         """Read ``quantity`` from the network ``output`` at ``(x, t)`` through ``path``."""
         pred = self.prediction(output, x, t)
         if quantity == self.predicts:

@@ -122,3 +122,68 @@ def test_every_plugin_is_a_distribution_that_depends_on_the_core_and_announces_i
             assert target.split(".")[0] in packages, (name, target, packages)
             module_file = PLUGINS / name / (target.replace(".", "/") + ".py")
             assert module_file.is_file(), f"{name}: entry point {target} has no module {module_file}"
+
+
+def _plugin_package_files() -> list[Path]:
+    return sorted(p for p in PLUGINS.glob("*/flowkit_*/**/*.py"))
+
+
+def test_built_in_plugins_import_the_core_only_through_its_public_door() -> None:
+    """A plugin uses ``from flowkit import ...`` only, so the core's rooms can be rearranged freely."""
+    import flowkit
+
+    public = set(flowkit.__all__)
+    offenders: list[str] = []
+    for path in _plugin_package_files():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+            if isinstance(node, ast.Import):
+                offenders += [
+                    f"{path.relative_to(ROOT)}: import {a.name}" for a in node.names if a.name.startswith("flowkit.")
+                ]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                if node.module.startswith("flowkit."):
+                    offenders.append(f"{path.relative_to(ROOT)}: from {node.module} import ...")
+                elif node.module == "flowkit":
+                    offenders += [
+                        f"{path.relative_to(ROOT)}: flowkit.{a.name} is not public"
+                        for a in node.names
+                        if a.name not in public
+                    ]
+    assert len(_plugin_package_files()) >= 15
+    assert not offenders, "\n".join(offenders)
+
+
+def test_every_subpackage_door_only_re_exports() -> None:
+    """The ``__init__`` of each room defines nothing: every name it binds is imported."""
+    for init in sorted(CORE.glob("*/__init__.py")):
+        tree = ast.parse(init.read_text(encoding="utf-8"))
+        defined = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))]
+        assert not defined, f"{init.relative_to(ROOT)} defines {[d.name for d in defined]}"
+
+
+def test_no_core_module_is_over_four_hundred_lines() -> None:
+    sizes = {str(p.relative_to(ROOT)): len(p.read_text(encoding="utf-8").splitlines()) for p in _core_files()}
+    large = {name: n for name, n in sizes.items() if n > 450}
+    assert not large, large
+
+
+def test_earlier_module_paths_are_the_new_modules() -> None:
+    import importlib
+
+    from flowkit._moved import MOVED
+
+    for old, new in MOVED.items():
+        assert importlib.import_module(old) is importlib.import_module(new), old
+    import flowkit
+    from flowkit.loading import load_run  # the documented spelling of earlier releases
+    from flowkit.resample import sample_run
+
+    assert load_run is flowkit.load_run and sample_run is flowkit.sample_run
+    assert callable(flowkit.run)  # the function, not a module, whatever was imported before
+
+
+def test_field_keeps_its_old_name_as_an_alias() -> None:
+    import flowkit
+    import flowkit.field
+
+    assert flowkit.Field is flowkit.ModelField is flowkit.field.Field

@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import Tensor
 
-from flowkit import Dataset, Field, Trainer, sample
+from flowkit import Dataset, ModelField, Trainer, sample
 from flowkit_nets import MLP
 from flowkit_std import (
     CondOTPath,
@@ -49,7 +49,7 @@ class TwoClasses(Dataset):
 
 
 @pytest.fixture(scope="module")
-def trained() -> tuple[MLP, Field]:
+def trained() -> tuple[MLP, ModelField]:
     torch.manual_seed(0)
     path = CondOTPath(t_eps=1e-3)
     parameterization = VelocityParameterization()
@@ -58,11 +58,11 @@ def trained() -> tuple[MLP, Field]:
         model, path, parameterization, FlowMatchingObjective(), TwoClasses(), batch_size=256, lr=3e-3, label_dropout=0.2
     )
     trainer.fit(400)
-    return model, Field(model, parameterization, path)
+    return model, ModelField(model, parameterization, path)
 
 
 @pytest.mark.parametrize("solver", [EulerSolver(steps=30), MidpointSolver(steps=15)], ids=["euler", "midpoint"])
-def test_each_label_draws_its_own_class(trained: tuple[MLP, Field], solver: EulerSolver) -> None:
+def test_each_label_draws_its_own_class(trained: tuple[MLP, ModelField], solver: EulerSolver) -> None:
     _model, field = trained
     for label, sign in ((0, -1.0), (1, 1.0)):
         labels = torch.full((400,), label)
@@ -71,7 +71,7 @@ def test_each_label_draws_its_own_class(trained: tuple[MLP, Field], solver: Eule
         assert torch.allclose(drawn.mean(0), CENTRES[label], atol=0.35)
 
 
-def test_guidance_sharpens_the_conditional_and_null_label_gives_both_classes(trained: tuple[MLP, Field]) -> None:
+def test_guidance_sharpens_the_conditional_and_null_label_gives_both_classes(trained: tuple[MLP, ModelField]) -> None:
     _model, field = trained
     solver = MidpointSolver(steps=15)
     labels = torch.zeros(600, dtype=torch.long)
@@ -92,9 +92,9 @@ def test_guidance_sharpens_the_conditional_and_null_label_gives_both_classes(tra
     assert 0.35 < left < 0.65
 
 
-def test_guidance_without_the_null_label_is_refused(trained: tuple[MLP, Field]) -> None:
+def test_guidance_without_the_null_label_is_refused(trained: tuple[MLP, ModelField]) -> None:
     model, field = trained
-    guided = Field(
+    guided = ModelField(
         model, field.parameterization, field.path, condition=torch.zeros(4, dtype=torch.long), guidance_scale=2.0
     )
     with pytest.raises(ValueError, match="null condition"):
@@ -123,9 +123,9 @@ def test_guiding_the_output_guides_every_quantity_for_every_parameterization(
     t = torch.full((5,), 0.4, dtype=torch.float64)
     cond, null = torch.tensor([0, 1, 0, 1, 0]), torch.full((5,), 2)
     w = 2.5
-    guided = Field(network, parameterization, path, cond, guidance_scale=w, null_condition=null)
-    conditional = Field(network, parameterization, path, cond)
-    unconditional = Field(network, parameterization, path, null)
+    guided = ModelField(network, parameterization, path, cond, guidance_scale=w, null_condition=null)
+    conditional = ModelField(network, parameterization, path, cond)
+    unconditional = ModelField(network, parameterization, path, null)
     expected = unconditional.predict(quantity, x, t) + w * (
         conditional.predict(quantity, x, t) - unconditional.predict(quantity, x, t)
     )

@@ -14,7 +14,7 @@ import pytest
 import torch
 from torch import Tensor, nn
 
-from flowkit import Field, Parameterization
+from flowkit import ModelField, Parameterization
 from flowkit.path import GaussianPath
 from flowkit.solver.likelihood import log_likelihood, sample_with_log_prob
 
@@ -65,8 +65,8 @@ def exact_log_prob(x: Tensor, s: float = S) -> Tensor:
     return -0.5 * ((x - M) ** 2).sum(1) / s**2 - d * (math.log(s) + 0.5 * math.log(2 * math.pi))
 
 
-def field() -> Field:
-    return Field(GaussianVelocity(), Velocity(), LinearPath())
+def field() -> ModelField:
+    return ModelField(GaussianVelocity(), Velocity(), LinearPath())
 
 
 def data(n: int, d: int, seed: int = 0) -> Tensor:
@@ -100,7 +100,7 @@ def test_hutchinson_is_within_its_standard_error(probe_kind: str) -> None:
     d = 6
     a = 0.4 * torch.randn(d, d, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     path = LinearPath()
-    f = Field(LinearField(a), Velocity(), path)
+    f = ModelField(LinearField(a), Velocity(), path)
     x = torch.randn(200, d, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
     result = log_likelihood(
         f,
@@ -174,3 +174,21 @@ def test_gmm_oracle_log_likelihood_matches_the_mixture_density() -> None:
     )
     assert hutch.stderr is not None
     assert float(((hutch.log_prob - exact).abs() < 3 * hutch.stderr + 1e-3).double().mean()) > 0.9
+
+
+def test_midpoint_computes_no_divergence_at_its_discarded_first_stage(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Midpoint's first stage only moves the state: one velocity-only and one divergence evaluation per step."""
+    import flowkit.solver.likelihood as likelihood
+
+    calls: list[str] = []
+    real = likelihood.velocity_and_divergence
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append("divergence")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(likelihood, "velocity_and_divergence", counting)
+    f = field()
+    x = torch.randn(5, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    result = log_likelihood(f, x, steps=7, scheme="midpoint")
+    assert result.nfe == 14 and len(calls) == 7

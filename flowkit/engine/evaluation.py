@@ -12,7 +12,7 @@ from torch import Tensor
 
 from flowkit.data import Dataset
 from flowkit.errors import IncompatibleComponentsError
-from flowkit.field import Field
+from flowkit.field import ModelField
 from flowkit.metric import Metric
 
 DEFAULT_REFERENCES = 5
@@ -62,7 +62,7 @@ def evaluate(
     metrics: list[Metric],
     *,
     seed: int = 0,
-    field: Field | None = None,
+    field: ModelField | None = None,
     references: int = DEFAULT_REFERENCES,
 ) -> dict[str, MetricResult]:
     """Score ``samples`` against fresh data with every metric, plus each metric's noise floor.

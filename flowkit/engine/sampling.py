@@ -10,7 +10,7 @@ import torch
 from torch import Tensor
 
 from flowkit.engine.progress import progress_bar
-from flowkit.field import Field
+from flowkit.field import ModelField
 from flowkit.solver.base import Solver
 from flowkit.solver.noise import SampleNoise, prior_from_noise
 
@@ -39,7 +39,7 @@ class SampleResult:
 
 @torch.no_grad()
 def sample(
-    field: Field,
+    field: ModelField,
     solver: Solver,
     num: int,
     event_shape: Sequence[int],

@@ -21,7 +21,7 @@ from flowkit.data import Dataset
 from flowkit.engine.ema import EMA
 from flowkit.engine.progress import progress_bar
 from flowkit.errors import CheckpointError, IncompatibleComponentsError
-from flowkit.field import Field
+from flowkit.field import ModelField
 from flowkit.model import Model
 from flowkit.objective import Objective
 from flowkit.parameterization import Parameterization
@@ -144,7 +144,7 @@ class Trainer:
         self._autocast_dtype = _autocast_dtype(precision, self.device)
         self.generator = torch.Generator(device="cpu").manual_seed(seed)
         network: Any = torch.compile(model) if compile else model
-        self.field = Field(network, parameterization, path)
+        self.field = ModelField(network, parameterization, path)
         params = [p for p in model.parameters() if p.requires_grad]
         self.peak_lr = lr
         self.optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, betas=betas) if params else None

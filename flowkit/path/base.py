@@ -28,14 +28,14 @@ Quantity = Literal["velocity", "score", "epsilon", "data"]
 * ``data``: the expected data point ``E[z | x_t = x]``.
 """
 
-QUANTITIES: tuple[str, ...] = get_args(Quantity)
+QUANTITIES: tuple[Quantity, ...] = get_args(Quantity)
 
 
 def check_quantity(quantity: str) -> Quantity:
     """Return ``quantity`` if it names a known quantity, else raise ``ValueError`` listing them."""
     if quantity not in QUANTITIES:
         raise ValueError(f"unknown quantity {quantity!r}; expected one of {', '.join(QUANTITIES)}")
-    return quantity  # type: ignore[return-value]
+    return quantity
 
 
 def batch_times(t: Tensor | float, x: Tensor) -> Tensor:
@@ -72,7 +72,7 @@ class PathSample:
     path: ProbabilityPath
     _targets: dict[str, Tensor] = field(default_factory=dict, repr=False)
 
-    def target(self, quantity: str) -> Tensor:
+    def target(self, quantity: Quantity) -> Tensor:
         """The conditional target of ``quantity`` (e.g. ``u_t(x | z)`` for ``"velocity"``)."""
         if quantity not in self._targets:
             self._targets[quantity] = self.path.conditional_target(quantity, self)
@@ -123,6 +123,6 @@ class ProbabilityPath(Component):
         """Return ``x_t ~ p_t(. | z)`` built from ``noise ~ p_0`` (shapes as in the module docstring)."""
 
     @abstractmethod
-    def conditional_target(self, quantity: str, sample: PathSample) -> Tensor:
+    def conditional_target(self, quantity: Quantity, sample: PathSample) -> Tensor:
         """The conditional target of ``quantity`` at ``sample`` (raise ``IncompatibleComponentsError``
         for a quantity this path cannot give)."""

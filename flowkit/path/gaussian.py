@@ -16,6 +16,7 @@ from flowkit.path.base import (
     QUANTITIES,
     PathSample,
     ProbabilityPath,
+    Quantity,
     batch_times,
     check_quantity,
     expand_like,
@@ -78,6 +79,25 @@ class GaussianPath(ProbabilityPath):
     def log_snr(self, t: Tensor) -> Tensor:
         """``lambda_t = log(alpha_t / beta_t)``: half the log signal-to-noise ratio (increasing in t)."""
         return torch.log(self.alpha(t)) - torch.log(self.beta(t))
+
+    def d_log_snr(self, t: Tensor) -> Tensor:
+        """``lambda'_t = alpha'_t / alpha_t - beta'_t / beta_t``: the time derivative of :meth:`log_snr`.
+
+        ``2 beta_t^2 lambda'_t`` is the squared diffusion coefficient of the noising SDE with these
+        marginals (``g_t^2``), and ``alpha_t beta_t lambda'_t`` is the determinant of the velocity
+        against ``x`` (:meth:`determinant`).
+        """
+        return self.d_alpha(t) / self.alpha(t) - self.d_beta(t) / self.beta(t)
+
+    def determinant(self, quantity: Quantity, t: Tensor) -> Tensor:
+        """``a_q beta_t - b_q alpha_t`` for ``q = a_q z + b_q eps`` (:meth:`coefficients`), ``(B,)``.
+
+        The determinant of ``(x_t, q)`` in the ``(z, eps)`` basis: the conversion between ``q`` and
+        any other quantity exists where it is non-zero, and it scales every such conversion. For the
+        velocity it is ``alpha'_t beta_t - beta'_t alpha_t = alpha_t beta_t lambda'_t``.
+        """
+        a_q, b_q = self.coefficients(quantity, t)
+        return a_q * self.beta(t) - b_q * self.alpha(t)
 
     def time_at_log_snr(self, log_snr: Tensor) -> Tensor:
         """Invert :meth:`log_snr` on ``time_range``: the ``t`` with ``lambda_t = log_snr``.
@@ -150,7 +170,7 @@ class GaussianPath(ProbabilityPath):
         x = expand_like(self.alpha(tt), z) * z + expand_like(self.beta(tt), z) * self.standard_noise(noise)
         return PathSample(x=x, t=tt, z=z, noise=noise, path=self)
 
-    def coefficients(self, quantity: str, t: Tensor) -> tuple[Tensor, Tensor]:
+    def coefficients(self, quantity: Quantity, t: Tensor) -> tuple[Tensor, Tensor]:
         """The ``(a_q, b_q)`` with ``quantity = a_q z + b_q eps`` at times ``t`` (each ``(B,)``)."""
         q = check_quantity(quantity)
         if q == "data":
@@ -161,13 +181,13 @@ class GaussianPath(ProbabilityPath):
             return self.d_alpha(t), self.d_beta(t)
         return torch.zeros_like(t), -1.0 / self.beta(t)
 
-    def conditional_target(self, quantity: str, sample: PathSample) -> Tensor:
+    def conditional_target(self, quantity: Quantity, sample: PathSample) -> Tensor:
         a, b = self.coefficients(quantity, sample.t)
         eps = self.standard_noise(sample.noise)
         return expand_like(a, sample.z) * sample.z + expand_like(b, sample.z) * eps
 
     # --- conversions ---------------------------------------------------------------------------
-    def conversion_coefficients(self, source: str, target: str, t: Tensor) -> tuple[Tensor, Tensor]:
+    def conversion_coefficients(self, source: Quantity, target: Quantity, t: Tensor) -> tuple[Tensor, Tensor]:
         """``(c_x, c_q)`` such that ``target = c_x * x + c_q * source`` at times ``t`` (each ``(B,)``).
 
         Times are first clamped into ``time_range`` (:meth:`clamp_time`), so the coefficients are
@@ -184,7 +204,7 @@ class GaussianPath(ProbabilityPath):
         det = alpha * b - beta * a
         return (a2 * b - b2 * a) / det, (b2 * alpha - a2 * beta) / det
 
-    def convert(self, value: Tensor, source: str, target: str, x: Tensor, t: Tensor | float) -> Tensor:
+    def convert(self, value: Tensor, source: Quantity, target: Quantity, x: Tensor, t: Tensor | float) -> Tensor:
         """Convert a prediction of ``source`` at ``(x, t)`` into the equivalent prediction of ``target``.
 
         Args:

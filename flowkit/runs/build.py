@@ -11,7 +11,7 @@ from flowkit.component import Component
 from flowkit.coupling import Coupling
 from flowkit.data import Dataset
 from flowkit.errors import IncompatibleComponentsError
-from flowkit.field import Field
+from flowkit.field import ModelField
 from flowkit.host.create import build_component
 from flowkit.host.manager import PluginHost, default_host
 from flowkit.metric import Metric
@@ -42,9 +42,9 @@ class Components:
     dtype: torch.dtype
     provenance: dict[str, Any] = field(default_factory=dict)
 
-    def field(self, network: Model | None = None, condition: torch.Tensor | None = None) -> Field:
-        """The run's :class:`Field` (``network`` defaults to the model being trained)."""
-        return Field(network if network is not None else self.model, self.parameterization, self.path, condition)
+    def field(self, network: Model | None = None, condition: torch.Tensor | None = None) -> ModelField:
+        """The run's :class:`ModelField` (``network`` defaults to the model being trained)."""
+        return ModelField(network if network is not None else self.model, self.parameterization, self.path, condition)
 
 
 def provenance_of(reg: Registration, params: dict[str, Any]) -> dict[str, Any]:

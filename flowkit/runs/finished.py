@@ -28,7 +28,7 @@ from torch import Tensor
 from flowkit.engine.evaluation import MetricResult, evaluate
 from flowkit.engine.sampling import SampleResult, sample
 from flowkit.errors import FlowkitError, RunFolderError
-from flowkit.field import Field
+from flowkit.field import ModelField
 from flowkit.host.create import build_component
 from flowkit.host.manager import PluginHost
 from flowkit.metric import Metric
@@ -83,9 +83,9 @@ class LoadedRun:
         network.eval()
         return network
 
-    def field(self, guidance_scale: float = 1.0) -> Field:
+    def field(self, guidance_scale: float = 1.0) -> ModelField:
         """The trained model as a :class:`~flowkit.Field` (the network is put in eval mode)."""
-        return Field(
+        return ModelField(
             self.sampler, self.components.parameterization, self.components.path, guidance_scale=guidance_scale
         )
 
@@ -314,7 +314,7 @@ def evaluate_run(
     tag: str = "latest",
 ) -> dict[str, MetricResult]:
     """Score ``samples`` (default: the run's ``samples.pt``) with ``metrics`` (default: the spec's)
-    and write ``RUN/evaluations/<tag>.json``. Field metrics such as ``nll`` get the run's field.
+    and write ``RUN/evaluations/<tag>.json``. ModelField metrics such as ``nll`` get the run's field.
     ``seed`` and ``references`` (data sets averaged over, see :func:`flowkit.engine.evaluation.evaluate`)
     default to the run's spec.
 

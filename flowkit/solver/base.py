@@ -11,7 +11,7 @@ import torch
 from torch import Tensor
 
 from flowkit.component import Component
-from flowkit.field import Field
+from flowkit.field import ModelField
 from flowkit.solver.noise import SampleNoise
 
 
@@ -55,7 +55,7 @@ class Solver(Component):
 
     def solve(
         self,
-        field: Field,
+        field: ModelField,
         x0: Tensor,
         *,
         trajectory: bool = False,
@@ -81,7 +81,7 @@ class Solver(Component):
     @abstractmethod
     def integrate(
         self,
-        field: Field,
+        field: ModelField,
         x0: Tensor,
         t0: float,
         t1: float,

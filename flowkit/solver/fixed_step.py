@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from flowkit.field import Field
+from flowkit.field import ModelField
 from flowkit.solver.base import Solver
 from flowkit.solver.grids import GridParams, make_grid, merge_times
 from flowkit.solver.noise import SampleNoise
@@ -105,7 +105,7 @@ class FixedStepSolver(Solver):
 
     params: Params
 
-    def step(self, field: Field, x: Tensor, t: Tensor, dt: Tensor, ws: Workspace) -> Tensor:
+    def step(self, field: ModelField, x: Tensor, t: Tensor, dt: Tensor, ws: Workspace) -> Tensor:
         """Advance ``x`` from ``t`` to ``t + dt`` (one-step schemes implement this)."""
         raise NotImplementedError(f"solver {type(self).__name__} must implement step() or override march()")
 
@@ -113,13 +113,13 @@ class FixedStepSolver(Solver):
         """Number of grid intervals requested by ``params.steps`` (a custom grid has its own)."""
         return self.params.steps
 
-    def time_grid(self, field: Field, t0: float, t1: float) -> Tensor:
+    def time_grid(self, field: ModelField, t0: float, t1: float) -> Tensor:
         """The float64 grid across ``[t0, t1]`` described by the params (see :mod:`flowkit.grids`)."""
         return make_grid(self.params, field.path, t0, t1)
 
     def march(
         self,
-        field: Field,
+        field: ModelField,
         x: Tensor,
         grid: Grid,
         ws: Workspace,
@@ -137,7 +137,7 @@ class FixedStepSolver(Solver):
 
     def integrate(
         self,
-        field: Field,
+        field: ModelField,
         x0: Tensor,
         t0: float,
         t1: float,

@@ -31,8 +31,7 @@ from pydantic import Field, field_validator, model_validator
 from torch import Tensor
 
 from flowkit.component import Component
-from flowkit.errors import IncompatibleComponentsError
-from flowkit.path import GaussianPath, ProbabilityPath
+from flowkit.path import GaussianPath, ProbabilityPath, require_gaussian
 
 GridKind = Literal["uniform", "logsnr", "edm", "custom"]
 """The kinds of time grid (see the module docstring)."""
@@ -112,7 +111,7 @@ def logsnr_grid(path: ProbabilityPath, t0: float, t1: float, steps: int) -> Tens
         IncompatibleComponentsError: the path is not Gaussian.
         ValueError: ``lambda_t`` is not finite and strictly increasing at the ends of ``[t0, t1]``.
     """
-    gp = _gaussian(path, "the logsnr grid")
+    gp = require_gaussian(path, "the logsnr grid")
     _check_range(t0, t1)
     _check_steps(steps)
     lo, hi = _log_snr_bounds(gp, t0, t1)
@@ -131,7 +130,7 @@ def edm_grid(path: ProbabilityPath, t0: float, t1: float, steps: int, rho: float
     """
     if not rho > 0:
         raise ValueError(f"rho must be positive, got {rho}")
-    gp = _gaussian(path, "the edm grid")
+    gp = require_gaussian(path, "the edm grid")
     _check_range(t0, t1)
     _check_steps(steps)
     lo, hi = _log_snr_bounds(gp, t0, t1)
@@ -201,12 +200,6 @@ def merge_times(grid: Tensor, save_at: Sequence[float] | None) -> tuple[Tensor, 
     merged = torch.tensor(points, dtype=torch.float64)
     indices = [int(torch.argmin((merged - t).abs())) for t in ts]
     return merged, indices
-
-
-def _gaussian(path: ProbabilityPath, what: str) -> GaussianPath:
-    if not isinstance(path, GaussianPath):
-        raise IncompatibleComponentsError(f"{what} needs a Gaussian path, but path {path.name!r} is not one")
-    return path
 
 
 def _check_range(t0: float, t1: float) -> None:

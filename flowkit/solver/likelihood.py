@@ -6,9 +6,10 @@ trajectory obeys ``d log p_t(x_t) / dt = -div u_t(x_t)``, so
 ``log p_{t_max}(x) = log p_0(x_{t_min}) - integral_{t_min}^{t_max} div u_t(x_t) dt``,
 
 where ``x_t`` is the trajectory through ``x`` at ``t_max``. :func:`log_likelihood` integrates the
-augmented state ``(x_t, integral of div)`` backwards from ``t_max`` to ``t_min`` with a native
-fixed-step scheme (RK4 by default) on any :mod:`flowkit.grids` grid; :func:`sample_with_log_prob`
-integrates it forwards from prior draws, giving samples together with their log-density.
+augmented state ``(x_t, integral of div)`` backwards from ``t_max`` to ``t_min`` with an explicit
+Runge-Kutta scheme of :mod:`flowkit.solver.runge_kutta` (RK4 by default) on any
+:mod:`flowkit.solver.grids` grid; :func:`sample_with_log_prob` integrates it forwards from prior
+draws, giving samples together with their log-density.
 
 Divergence:
 
@@ -27,19 +28,19 @@ Units: ``log_prob`` is in nats per sample; ``bits_per_dim = -log_prob / (D ln 2)
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 import torch
 from torch import Tensor
 
-from flowkit.field import Field
+from flowkit.field import ModelField
 from flowkit.solver.grids import GridKind, GridParams, make_grid
+from flowkit.solver.runge_kutta import SchemeName, rk_step, tableau
 
 Divergence = Literal["exact", "hutchinson"]
 ProbeKind = Literal["rademacher", "gaussian"]
-Scheme = Literal["euler", "midpoint", "rk4"]
+Scheme = SchemeName
 
 
 @dataclass
@@ -101,7 +102,7 @@ def draw_probes(
 
 
 def velocity_and_divergence(
-    field: Field,
+    field: ModelField,
     x: Tensor,
     t: Tensor,
     probes: Tensor | None,
@@ -145,61 +146,37 @@ def velocity_and_divergence(
 
 
 def _integrate(
-    field: Field,
+    field: ModelField,
     x: Tensor,
     times: Tensor,
     probes: Tensor | None,
     scheme: Scheme,
     create_graph: bool,
 ) -> tuple[Tensor, Tensor]:
-    """Integrate ``(x, L)`` with ``dx/dt = u``, ``dL/dt = div u`` along ``times`` (either direction).
+    """Integrate ``(x, L)`` with ``dx/dt = u``, ``dL/dt = div u`` along ``times`` (either direction),
+    one :func:`~flowkit.solver.runge_kutta.rk_step` of ``scheme`` per interval.
 
-    Returns ``(x_end, L_end)`` with ``L`` of shape ``(K, B)`` (``K = 1`` for the exact divergence).
+    The divergence is computed only at the stages whose weight is not zero (midpoint's first stage
+    needs the velocity alone). Returns ``(x_end, L_end)`` with ``L`` of shape ``(K, B)`` (``K = 1``
+    for the exact divergence).
     """
 
-    def rhs(state: Tensor, t: Tensor) -> tuple[Tensor, Tensor]:
+    def rhs(state: Tensor, t: Tensor, needed: bool) -> tuple[Tensor, Tensor | None]:
+        if not needed:
+            with torch.set_grad_enabled(create_graph):
+                return field.velocity(state, t), None
         return velocity_and_divergence(field, state, t, probes, create_graph=create_graph)
 
     total = torch.zeros(1 if probes is None else probes.shape[0], x.shape[0], dtype=x.dtype, device=x.device)
-    step = _SCHEMES[scheme]
+    tab = tableau(scheme)
     for i in range(times.shape[0] - 1):
-        t, h = times[i], times[i + 1] - times[i]
-        dx, dl = step(rhs, x, t, h)
-        x = x + h * dx
-        total = total + h * dl
+        x, total = rk_step(rhs, x, total, times[i], times[i + 1] - times[i], tab)
         if not create_graph:
             x, total = x.detach(), total.detach()
     return x, total
 
 
-Rhs = Callable[[Tensor, Tensor], tuple[Tensor, Tensor]]
-
-
-def _euler(rhs: Rhs, x: Tensor, t: Tensor, h: Tensor) -> tuple[Tensor, Tensor]:
-    return rhs(x, t)
-
-
-def _midpoint(rhs: Rhs, x: Tensor, t: Tensor, h: Tensor) -> tuple[Tensor, Tensor]:
-    v1, _ = rhs(x, t)
-    return rhs(x + 0.5 * h * v1, t + 0.5 * h)
-
-
-def _rk4(rhs: Rhs, x: Tensor, t: Tensor, h: Tensor) -> tuple[Tensor, Tensor]:
-    v1, l1 = rhs(x, t)
-    v2, l2 = rhs(x + 0.5 * h * v1, t + 0.5 * h)
-    v3, l3 = rhs(x + 0.5 * h * v2, t + 0.5 * h)
-    v4, l4 = rhs(x + h * v3, t + h)
-    return (v1 + 2 * v2 + 2 * v3 + v4) / 6.0, (l1 + 2 * l2 + 2 * l3 + l4) / 6.0
-
-
-_SCHEMES: dict[str, Callable[[Rhs, Tensor, Tensor, Tensor], tuple[Tensor, Tensor]]] = {
-    "euler": _euler,
-    "midpoint": _midpoint,
-    "rk4": _rk4,
-}
-
-
-def _grid(field: Field, steps: int, grid: GridKind, times: tuple[float, ...] | None, like: Tensor) -> Tensor:
+def _grid(field: ModelField, steps: int, grid: GridKind, times: tuple[float, ...] | None, like: Tensor) -> Tensor:
     params = GridParams(steps=steps, grid=grid, times=times)
     t0, t1 = field.time_range
     return make_grid(params, field.path, t0, t1).to(dtype=like.dtype, device=like.device)
@@ -210,12 +187,11 @@ def _check(divergence: str, probes: int, scheme: str) -> None:
         raise ValueError(f"unknown divergence {divergence!r}; expected exact or hutchinson")
     if divergence == "hutchinson" and probes < 2:
         raise ValueError(f"hutchinson needs at least 2 probes to report a standard error, got {probes}")
-    if scheme not in _SCHEMES:
-        raise ValueError(f"unknown scheme {scheme!r}; expected {', '.join(_SCHEMES)}")
+    tableau(scheme)  # raises for an unknown scheme
 
 
 def _finish(
-    field: Field, x0: Tensor, other: Tensor, logp_per_probe: Tensor, divergence: str, start_nfe: int
+    field: ModelField, x0: Tensor, other: Tensor, logp_per_probe: Tensor, divergence: str, start_nfe: int
 ) -> LikelihoodResult:
     prior = field.path.prior_log_prob(x0)
     logp = prior[None] + logp_per_probe
@@ -225,7 +201,7 @@ def _finish(
 
 
 def log_likelihood(
-    field: Field,
+    field: ModelField,
     x: Tensor,
     *,
     steps: int = 100,
@@ -268,7 +244,7 @@ def log_likelihood(
 
 
 def sample_with_log_prob(
-    field: Field,
+    field: ModelField,
     x0: Tensor,
     *,
     steps: int = 100,

@@ -22,8 +22,7 @@ import torch
 from pydantic import Field
 from torch import Tensor
 
-from flowkit import Dataset
-from flowkit.errors import FlowkitError
+from flowkit import Dataset, FlowkitError
 
 
 class DatasetError(FlowkitError, ValueError):

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from flowkit import hookimpl
-from flowkit.data import Dataset
+from flowkit import Dataset, hookimpl
 from flowkit_data.digits import DigitsDataset
 from flowkit_data.files import FileDataset
 from flowkit_data.toys import (

@@ -7,10 +7,7 @@ kind; a plugin implements only the hooks it needs.
 
 from __future__ import annotations
 
-from flowkit import hookimpl
-from flowkit.data import Dataset
-from flowkit.path import ProbabilityPath
-from flowkit.solver import Solver
+from flowkit import Dataset, ProbabilityPath, Solver, hookimpl
 from flowkit_example.datasets import PinwheelDataset
 from flowkit_example.paths import TrigPath
 from flowkit_example.solvers import RalstonSolver

@@ -6,8 +6,7 @@ from typing import ClassVar
 
 from torch import Tensor
 
-from flowkit import Field, FixedStepSolver
-from flowkit.solver import Workspace
+from flowkit import FixedStepSolver, ModelField, Workspace
 
 
 class RalstonSolver(FixedStepSolver):
@@ -26,7 +25,7 @@ class RalstonSolver(FixedStepSolver):
 
     params: Params
 
-    def step(self, field: Field, x: Tensor, t: Tensor, dt: Tensor, ws: Workspace) -> Tensor:
+    def step(self, field: ModelField, x: Tensor, t: Tensor, dt: Tensor, ws: Workspace) -> Tensor:
         k1 = field.velocity(x, t)
         k2 = field.velocity(x + (2.0 / 3.0) * dt * k1, t + (2.0 / 3.0) * dt)
         return x + dt * (0.25 * k1 + 0.75 * k2)

@@ -9,7 +9,7 @@ import torch
 from pydantic import ValidationError
 from torch import Tensor
 
-from flowkit import Field
+from flowkit import ModelField
 from flowkit.testing import ExactVelocityNetwork, GaussianTarget, ReferencePath, reference_parameterization
 from flowkit_example import PinwheelDataset, RalstonSolver, TrigPath
 
@@ -38,9 +38,9 @@ def test_trig_path_rejects_a_margin_outside_its_range() -> None:
         TrigPath(t_eps=0.5)
 
 
-def _exact_field() -> tuple[Field, GaussianTarget, ReferencePath]:
+def _exact_field() -> tuple[ModelField, GaussianTarget, ReferencePath]:
     target, path = GaussianTarget(), ReferencePath()
-    return Field(ExactVelocityNetwork(target), reference_parameterization("velocity"), path), target, path
+    return ModelField(ExactVelocityNetwork(target), reference_parameterization("velocity"), path), target, path
 
 
 def test_ralston_converges_at_second_order_with_two_evaluations_per_step() -> None:
@@ -66,7 +66,7 @@ def test_ralston_integrates_a_velocity_quadratic_in_time_exactly() -> None:
 
     path = ReferencePath()
     t0, t1 = path.time_range
-    field = Field(velocity, reference_parameterization("velocity"), path)
+    field = ModelField(velocity, reference_parameterization("velocity"), path)
     x0 = torch.zeros(4, 2, dtype=torch.float64)
     result = RalstonSolver(steps=1).solve(field, x0)
     torch.testing.assert_close(result.samples, torch.full_like(x0, t1**3 - t0**3), rtol=0, atol=1e-14)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from flowkit import hookimpl
-from flowkit.model import Model
+from flowkit import Model, hookimpl
 from flowkit_nets.mlp import MLP
 from flowkit_nets.unet import UNet
 

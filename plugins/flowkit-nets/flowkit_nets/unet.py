@@ -10,8 +10,7 @@ import torch.nn.functional as F
 from pydantic import Field, model_validator
 from torch import Tensor, nn
 
-from flowkit import Model, ModelContext
-from flowkit.errors import IncompatibleComponentsError
+from flowkit import IncompatibleComponentsError, Model, ModelContext
 from flowkit_nets.embedding import sinusoidal_embedding
 
 

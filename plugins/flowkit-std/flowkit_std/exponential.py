@@ -46,11 +46,7 @@ import torch
 from pydantic import Field
 from torch import Tensor
 
-from flowkit import Field as FlowField
-from flowkit import FixedStepSolver
-from flowkit.path import require_gaussian
-from flowkit.solver import Grid, Recorder, Workspace
-from flowkit.solver.noise import SampleNoise
+from flowkit import FixedStepSolver, Grid, ModelField, Recorder, SampleNoise, Workspace, require_gaussian
 
 
 class ExponentialSolver(FixedStepSolver):
@@ -80,7 +76,7 @@ class ExponentialSolver(FixedStepSolver):
 
     params: Params
 
-    def plan(self, field: FlowField, times64: Tensor) -> tuple[Tensor, Tensor, Tensor, list[int], list[int]]:
+    def plan(self, field: ModelField, times64: Tensor) -> tuple[Tensor, Tensor, Tensor, list[int], list[int]]:
         """The per-step coefficients of a solve on the float64 grid ``times64`` (``(N + 1,)``).
 
         Returns:
@@ -94,7 +90,7 @@ class ExponentialSolver(FixedStepSolver):
         alpha, beta = path.alpha(t).to(torch.float64), path.beta(t).to(torch.float64)
         n = t.shape[0] - 1
         ratio = beta[1:] / beta[:-1]
-        lam = torch.log(alpha) - torch.log(beta)
+        lam = path.log_snr(t).to(torch.float64)
         h = lam[1:] - lam[:-1]
         # alpha_{k+1} (1 - e^(-h_k)), written so it stays exact where alpha_k = 0 or beta_{k+1} = 0.
         gain = alpha[1:] - alpha[:-1] * ratio
@@ -125,7 +121,7 @@ class ExponentialSolver(FixedStepSolver):
 
     def march(
         self,
-        field: FlowField,
+        field: ModelField,
         x: Tensor,
         grid: Grid,
         ws: Workspace,

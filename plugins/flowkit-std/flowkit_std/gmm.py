@@ -28,8 +28,7 @@ import torch
 from pydantic import Field, model_validator
 from torch import Tensor
 
-from flowkit import Dataset
-from flowkit.path import GaussianPath, ProbabilityPath, batch_times, check_quantity, require_gaussian
+from flowkit import Dataset, GaussianPath, ProbabilityPath, batch_times, check_quantity, require_gaussian
 
 
 class GaussianMixture(Dataset):

@@ -9,10 +9,7 @@ import torch
 from pydantic import Field
 from torch import Tensor
 
-from flowkit import Field as FlowField
-from flowkit import Metric
-from flowkit.errors import IncompatibleComponentsError
-from flowkit.solver.likelihood import log_likelihood
+from flowkit import IncompatibleComponentsError, Metric, ModelField, log_likelihood
 
 
 class NegativeLogLikelihood(Metric):
@@ -51,7 +48,7 @@ class NegativeLogLikelihood(Metric):
         reference: Tensor,
         *,
         generator: torch.Generator | None = None,
-        field: FlowField | None = None,
+        field: ModelField | None = None,
     ) -> float:
         """``-mean log p(reference)`` in the chosen unit.
 

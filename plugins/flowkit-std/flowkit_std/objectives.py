@@ -28,10 +28,15 @@ import torch
 from pydantic import Field
 from torch import Tensor
 
-from flowkit import Field as FlowField
-from flowkit import Objective
-from flowkit.errors import IncompatibleComponentsError
-from flowkit.path import PathSample, expand_like, require_gaussian
+from flowkit import (
+    IncompatibleComponentsError,
+    ModelField,
+    Objective,
+    PathSample,
+    Quantity,
+    expand_like,
+    require_gaussian,
+)
 from flowkit_std.time_samplers import TimeSamplingParams, sample_times
 
 
@@ -47,31 +52,31 @@ class RegressionObjective(Objective):
         ValueError: if ``z`` and ``noise`` differ in shape or the time window is empty.
     """
 
-    quantity: ClassVar[str] = "velocity"
+    quantity: ClassVar[Quantity] = "velocity"
 
     class Params(TimeSamplingParams):
         pass
 
     params: Params
 
-    def sample_times(self, n: int, field: FlowField, like: Tensor, generator: torch.Generator | None) -> Tensor:
+    def sample_times(self, n: int, field: ModelField, like: Tensor, generator: torch.Generator | None) -> Tensor:
         """``n`` training times, ``(n,)``, in the window of the params and ``field.time_range``."""
         return sample_times(n, self.params, field.time_range, generator=generator, dtype=like.dtype, device=like.device)
 
-    def residual(self, field: FlowField, draw: PathSample) -> Tensor:
+    def residual(self, field: ModelField, draw: PathSample) -> Tensor:
         """The per-sample residual ``r`` at ``draw`` (same shape as ``draw.x``).
 
         By default the model's prediction of ``quantity`` minus its conditional target.
         """
         return field.predict(self.quantity, draw.x, draw.t) - draw.target(self.quantity)
 
-    def weight(self, field: FlowField, draw: PathSample) -> Tensor | None:
+    def weight(self, field: ModelField, draw: PathSample) -> Tensor | None:
         """The per-sample weight ``w(t)``, ``(B,)``, or ``None`` for 1."""
         return None
 
     def loss(
         self,
-        field: FlowField,
+        field: ModelField,
         z: Tensor,
         noise: Tensor,
         *,
@@ -103,7 +108,7 @@ class FlowMatchingObjective(RegressionObjective):
     """
 
     name: ClassVar[str] = "flow_matching"
-    quantity: ClassVar[str] = "velocity"
+    quantity: ClassVar[Quantity] = "velocity"
 
     class Params(RegressionObjective.Params):
         pass
@@ -128,7 +133,7 @@ class ScoreMatchingObjective(RegressionObjective):
     """
 
     name: ClassVar[str] = "score_matching"
-    quantity: ClassVar[str] = "score"
+    quantity: ClassVar[Quantity] = "score"
 
     class Params(RegressionObjective.Params):
         form: Literal["score", "ddpm"] = Field(
@@ -137,7 +142,7 @@ class ScoreMatchingObjective(RegressionObjective):
 
     params: Params
 
-    def residual(self, field: FlowField, draw: PathSample) -> Tensor:
+    def residual(self, field: ModelField, draw: PathSample) -> Tensor:
         path = require_gaussian(field.path, f"objective {self.name!r}")
         score = field.predict("score", draw.x, draw.t)
         beta = expand_like(path.beta(draw.t), draw.x)
@@ -150,7 +155,7 @@ class EpsilonObjective(RegressionObjective):
     """Noise prediction: ``E || eps_theta(x_t, t) - eps ||^2`` (minimised by ``E[eps | x_t]``)."""
 
     name: ClassVar[str] = "epsilon_mse"
-    quantity: ClassVar[str] = "epsilon"
+    quantity: ClassVar[Quantity] = "epsilon"
 
     class Params(RegressionObjective.Params):
         pass
@@ -162,7 +167,7 @@ class DataObjective(RegressionObjective):
     """Data prediction: ``E || z_theta(x_t, t) - z ||^2`` (minimised by ``E[z | x_t]``)."""
 
     name: ClassVar[str] = "data_mse"
-    quantity: ClassVar[str] = "data"
+    quantity: ClassVar[Quantity] = "data"
 
     class Params(RegressionObjective.Params):
         pass

@@ -8,7 +8,7 @@ parameterization expects (``velocity`` by default, matching the default paramete
 From Python::
 
     mixture = GaussianMixture(weights=[0.5, 0.5], means=[[-2.0, 0.0], [2.0, 0.0]], stds=[0.3, 0.3])
-    field = oracle_field(mixture, CondOTPath())  # a flowkit.Field
+    field = oracle_field(mixture, CondOTPath())  # a flowkit.ModelField
     v = field.velocity(x, t)
 """
 
@@ -16,12 +16,18 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import Field as PydanticField
+from pydantic import Field
 from torch import Tensor
 
-from flowkit import Field, Model, ModelContext
-from flowkit.errors import IncompatibleComponentsError
-from flowkit.path import GaussianPath, ProbabilityPath, Quantity
+from flowkit import (
+    GaussianPath,
+    IncompatibleComponentsError,
+    Model,
+    ModelContext,
+    ModelField,
+    ProbabilityPath,
+    Quantity,
+)
 from flowkit_std.gmm import GaussianMixture
 from flowkit_std.parameterizations import parameterization_for
 
@@ -42,7 +48,7 @@ class OracleModel(Model):
     trainable: ClassVar[bool] = False
 
     class Params(Model.Params):
-        predicts: Quantity | None = PydanticField(
+        predicts: Quantity | None = Field(
             None,
             description="Quantity returned (velocity, score, epsilon, data); default: what the run's "
             "parameterization predicts (velocity outside a run).",
@@ -101,11 +107,11 @@ class OracleModel(Model):
         return self.mixture.marginal(self.path, self.params.predicts or "velocity", x, t)
 
 
-def oracle_field(mixture: GaussianMixture, path: ProbabilityPath, predicts: str = "velocity") -> Field:
-    """A :class:`flowkit.Field` serving the exact marginal field of ``mixture`` along ``path``.
+def oracle_field(mixture: GaussianMixture, path: ProbabilityPath, predicts: str = "velocity") -> ModelField:
+    """A :class:`flowkit.ModelField` serving the exact marginal field of ``mixture`` along ``path``.
 
     The oracle predicts ``predicts`` and the field converts it through the path like any trained
     model, so ``predicts`` selects which conversion is exercised. Raises like :class:`OracleModel`.
     """
     model = OracleModel(mixture, path, predicts=predicts)
-    return Field(model, parameterization_for(model.params.predicts or "velocity"), path)
+    return ModelField(model, parameterization_for(model.params.predicts or "velocity"), path)

@@ -36,11 +36,18 @@ from typing import ClassVar, Literal
 from pydantic import Field
 from torch import Tensor
 
-from flowkit import Parameterization
-from flowkit.path import GaussianPath, ProbabilityPath, Quantity, check_quantity, expand_like, require_gaussian
+from flowkit import (
+    GaussianPath,
+    Parameterization,
+    ProbabilityPath,
+    Quantity,
+    check_quantity,
+    expand_like,
+    require_gaussian,
+)
 
 
-def gaussian_posterior(path: GaussianPath, quantity: str, t: Tensor, data_std: float) -> tuple[Tensor, Tensor]:
+def gaussian_posterior(path: GaussianPath, quantity: Quantity, t: Tensor, data_std: float) -> tuple[Tensor, Tensor]:
     """``(m_q, s_q)``: posterior mean coefficient and standard deviation of ``quantity`` given ``x_t``
     when the data is ``N(0, data_std^2 I)`` (formulas in the module docstring); each ``(B,)``.
 
@@ -52,7 +59,7 @@ def gaussian_posterior(path: GaussianPath, quantity: str, t: Tensor, data_std: f
     var = data_std**2
     v = alpha * alpha * var + beta * beta
     mean = (a_q * alpha * var + b_q * beta) / v
-    std = math.sqrt(var) * (a_q * beta - b_q * alpha).abs() / v.sqrt()
+    std = math.sqrt(var) * path.determinant(quantity, tt).abs() / v.sqrt()
     return mean, std
 
 
@@ -76,7 +83,7 @@ class StdParameterization(Parameterization):
 
     params: Params
 
-    def to_quantity(self, output: Tensor, quantity: str, x: Tensor, t: Tensor, path: ProbabilityPath) -> Tensor:
+    def to_quantity(self, output: Tensor, quantity: Quantity, x: Tensor, t: Tensor, path: ProbabilityPath) -> Tensor:
         if self.params.preconditioning == "none":
             return super().to_quantity(output, quantity, x, t, path)
         target = check_quantity(quantity)

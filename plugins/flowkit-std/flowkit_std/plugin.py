@@ -2,15 +2,7 @@
 
 from __future__ import annotations
 
-from flowkit import hookimpl
-from flowkit.coupling import Coupling
-from flowkit.data import Dataset
-from flowkit.metric import Metric
-from flowkit.model import Model
-from flowkit.objective import Objective
-from flowkit.parameterization import Parameterization
-from flowkit.path import ProbabilityPath
-from flowkit.solver import Solver
+from flowkit import Coupling, Dataset, Metric, Model, Objective, Parameterization, ProbabilityPath, Solver, hookimpl
 from flowkit_std.couplings import IndependentCoupling, OTCoupling
 from flowkit_std.exponential import ExponentialSolver
 from flowkit_std.gmm import GaussianMixture

@@ -26,8 +26,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from flowkit import Field
-from flowkit.path import GaussianPath, batch_times, expand_like, require_gaussian
+from flowkit import GaussianPath, ModelField, Quantity, batch_times, expand_like, require_gaussian
 from flowkit_std.parameterizations import parameterization_for
 
 
@@ -49,11 +48,11 @@ class RetimedNetwork:
     answer is no longer exact).
     """
 
-    def __init__(self, source: Field, target: GaussianPath) -> None:
+    def __init__(self, source: ModelField, target: GaussianPath) -> None:
         self.source = source
         self.source_path = require_gaussian(source.path, "re-timing")
         self.target = target
-        self.quantity: str = source.parameterization.predicts
+        self.quantity: Quantity = source.parameterization.predicts
 
     def __call__(self, x: Tensor, r: Tensor) -> Tensor:
         rr = self.target.clamp_time(batch_times(r, x))
@@ -68,14 +67,12 @@ class RetimedNetwork:
             return pred
         if self.quantity == "score":
             return expand_like(s, x) * pred
-        det_a = a_src.d_alpha(t) * a_src.beta(t) - a_src.d_beta(t) * a_src.alpha(t)
-        det_b = b_src.d_alpha(rr) * b_src.beta(rr) - b_src.d_beta(rr) * b_src.alpha(rr)
-        dt_dr = s.pow(2) * det_b / det_a
+        dt_dr = s.pow(2) * b_src.determinant("velocity", rr) / a_src.determinant("velocity", t)
         dlog_s = dt_dr * (a_src.d_alpha(t) + a_src.d_beta(t)) / sum_a - (b_src.d_alpha(rr) + b_src.d_beta(rr)) / sum_b
         return expand_like(dt_dr / s, x) * pred - expand_like(dlog_s, x) * x
 
 
-def retime(field: Field, path: GaussianPath, *, strict: bool = True, tolerance: float = 1e-6) -> Field:
+def retime(field: ModelField, path: GaussianPath, *, strict: bool = True, tolerance: float = 1e-6) -> ModelField:
     """Serve ``field`` (a model on a Gaussian path A) as a model on the Gaussian path ``path`` (B).
 
     Args:
@@ -103,4 +100,4 @@ def retime(field: Field, path: GaussianPath, *, strict: bool = True, tolerance: 
             f"path {target.name!r} spans log-SNR [{lo_b:.6g}, {hi_b:.6g}], beyond the range "
             f"[{lo_a:.6g}, {hi_a:.6g}] that path {source.name!r} was trained on; pass strict=False to clamp"
         )
-    return Field(RetimedNetwork(field, target), parameterization_for(field.parameterization.predicts), target)
+    return ModelField(RetimedNetwork(field, target), parameterization_for(field.parameterization.predicts), target)

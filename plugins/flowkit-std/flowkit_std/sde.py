@@ -1,126 +1,19 @@
-"""SDE samplers: ``dX = [u_t(X) + sigma_t^2 / 2 * score_t(X)] dt + sigma_t dW``, from ``t_min`` to ``t_max``.
+"""SDE samplers: Euler-Maruyama and stochastic Heun, two schemes on the core's SDE base.
 
-For every choice of the noise schedule ``sigma_t`` this SDE has the same marginals ``p_t`` as the
-probability-flow ODE ``dx/dt = u_t(x)`` (the Fokker-Planck equation gains
-``-div(p sigma^2/2 grad log p) + sigma^2/2 Laplacian p = 0``), so ``sigma_t`` is a free choice: ``0``
-gives back the ODE, larger values let the noise correct errors accumulated along the way.
-
-``sigma_t`` schedules (``sigma`` param, scaled by ``sigma_scale = c``):
-
-* ``zero``: ``sigma_t = 0`` (the ODE; no random numbers are drawn);
-* ``constant``: ``sigma_t = c``;
-* ``beta``: ``sigma_t = c * beta_t`` (noise proportional to the path's noise scale: it fades out at the data end);
-* ``diffusion``: ``sigma_t = c * sqrt(2 beta_t^2 lambda'_t)`` with ``lambda_t = log(alpha_t / beta_t)``;
-  for a variance-preserving path and ``c = 1`` this is the diffusion coefficient of the noising SDE,
-  i.e. the classic reverse-time diffusion sampler.
-
-A subclass may override :meth:`SDESolver.sigma` to plug in any other schedule.
-
-The drift needs the velocity and the score at the same point; both are read from one network
-evaluation through the parameterization (so a step of Euler-Maruyama costs one NFE). The score
-needs a Gaussian path unless ``sigma`` is ``zero``.
-
-Stability: the schemes are explicit; the score term contracts like ``-sigma_t^2 / (2 v)`` where
-``v`` is the smallest variance of ``p_t`` along a direction, so a step ``h`` needs roughly
-``h sigma_t^2 / (2 v) < 1``. ``beta`` is the safe choice near the data end of paths that reach
-``beta = 0``.
-
-Noise: increments come from a :class:`~flowkit.noise.SampleNoise` when the sampler passes one (stream
-``k + 1`` for step ``k``; a sample's path then does not depend on the batch it is in), else from the
-``generator``. ``denoise=True`` ends with one extra evaluation that replaces the state by the data
-prediction ``E[z | x_{t_max}]``.
+The SDE ``dX = [u_t(X) + sigma_t^2 / 2 * score_t(X)] dt + sigma_t dW``, its noise schedules, the
+one-evaluation drift, the marching loop and the final denoising live in :mod:`flowkit.solver.sde`
+(:class:`flowkit.SDESolver`); a scheme here only says how one step is taken (:meth:`sde_step`).
 """
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import ClassVar
 
-import torch
-from pydantic import Field
 from torch import Tensor
 
-from flowkit import Field as FlowField
-from flowkit import FixedStepSolver
-from flowkit.errors import IncompatibleComponentsError
-from flowkit.path import GaussianPath, ProbabilityPath, batch_times, require_gaussian
-from flowkit.solver import Grid, Recorder, Workspace, gaussian_increment
-from flowkit.solver.noise import SampleNoise
+from flowkit import Grid, ModelField, SDESchedule, SDESolver, SigmaSchedule, Workspace, sigma_schedule
 
-SigmaSchedule = Literal["zero", "constant", "beta", "diffusion"]
-
-
-def sigma_schedule(name: str, path: ProbabilityPath, t: Tensor, scale: float) -> Tensor:
-    """``sigma_t`` of the named schedule at float64 times ``t`` (``(N,)`` in, ``(N,)`` out).
-
-    Raises:
-        IncompatibleComponentsError: a schedule other than ``zero``/``constant`` on a non-Gaussian path.
-        ValueError: an unknown schedule name.
-    """
-    if name == "zero":
-        return torch.zeros_like(t)
-    if name == "constant":
-        return torch.full_like(t, scale)
-    if name == "beta":
-        return scale * require_gaussian(path, "the 'beta' noise schedule").beta(t).to(t.dtype)
-    if name == "diffusion":
-        gp = require_gaussian(path, "the 'diffusion' noise schedule")
-        alpha, beta = gp.alpha(t), gp.beta(t)
-        d_lambda = gp.d_alpha(t) / alpha - gp.d_beta(t) / beta
-        return scale * torch.sqrt((2.0 * beta.pow(2) * d_lambda).clamp(min=0.0)).to(t.dtype)
-    raise ValueError(f"unknown sigma schedule {name!r}; expected zero, constant, beta or diffusion")
-
-
-class SDESolver(FixedStepSolver):
-    """Base of the SDE samplers: the noise schedule, the one-evaluation drift, the final denoising."""
-
-    stochastic: ClassVar[bool] = True
-
-    class Params(FixedStepSolver.Params):
-        sigma: SigmaSchedule = Field("beta", description="Noise schedule: zero, constant, beta or diffusion.")
-        sigma_scale: float = Field(1.0, ge=0.0, description="The factor c of the noise schedule.")
-        denoise: bool = Field(False, description="End with one extra evaluation returning E[z | x_t_max].")
-
-    params: Params
-
-    def sigma(self, path: ProbabilityPath, t: Tensor) -> Tensor:
-        """``sigma_t`` at float64 times ``t`` (override to plug in another schedule)."""
-        return sigma_schedule(self.params.sigma, path, t, self.params.sigma_scale)
-
-    def check_field(self, field: FlowField) -> None:
-        """Raise :class:`IncompatibleComponentsError` if the drift needs a score the path cannot give."""
-        needs_score = self.params.sigma != "zero" and self.params.sigma_scale > 0
-        if (needs_score or self.params.denoise) and not isinstance(field.path, GaussianPath):
-            what = "the score" if needs_score else "denoising"
-            raise IncompatibleComponentsError(
-                f"solver {self.name!r} needs {what}, which needs a Gaussian path; path {field.path.name!r} is not one"
-            )
-
-    def drift(self, field: FlowField, x: Tensor, t: Tensor, half_sigma2: Tensor, noisy: bool) -> Tensor:
-        """``u_t(x) + sigma_t^2 / 2 * score_t(x)`` from one network evaluation (just ``u`` when not ``noisy``)."""
-        if not noisy:
-            return field.velocity(x, t)
-        tt = batch_times(t, x)
-        out = field.output(x, tt)
-        to_q = field.parameterization.to_quantity
-        velocity = to_q(out, "velocity", x, tt, field.path)
-        score = to_q(out, "score", x, tt, field.path)
-        return torch.addcmul(velocity, half_sigma2, score)
-
-    def schedule(self, field: FlowField, grid: Grid, like: Tensor) -> tuple[Tensor, Tensor, Tensor, bool]:
-        """``(sigma, half_sigma2, sqrt_dt)`` on the state's device and dtype, and whether any noise is used."""
-        sig64 = self.sigma(field.path, grid.times64)
-        if not bool(torch.isfinite(sig64).all()) or bool((sig64 < 0).any()):
-            raise ValueError(f"the noise schedule of solver {self.name!r} is not finite and non-negative on the grid")
-        noisy = bool((sig64 > 0).any())
-        sqrt_dt64 = torch.sqrt(grid.times64[1:] - grid.times64[:-1])
-        sig = sig64.to(device=like.device, dtype=like.dtype)
-        return sig, 0.5 * sig * sig, sqrt_dt64.to(device=like.device, dtype=like.dtype), noisy
-
-    def finish(self, field: FlowField, x: Tensor, grid: Grid) -> Tensor:
-        """Apply the optional final denoising step (one evaluation) at ``t_max``."""
-        if not self.params.denoise:
-            return x
-        return field.data(x, grid.times[-1])
+__all__ = ["EulerMaruyamaSolver", "SDESolver", "SigmaSchedule", "StochasticHeunSolver", "sigma_schedule"]
 
 
 class EulerMaruyamaSolver(SDESolver):
@@ -137,31 +30,13 @@ class EulerMaruyamaSolver(SDESolver):
 
     params: Params
 
-    def march(
-        self,
-        field: FlowField,
-        x: Tensor,
-        grid: Grid,
-        ws: Workspace,
-        record: Recorder,
-        *,
-        generator: torch.Generator | None,
-        noise: SampleNoise | None,
+    def sde_step(
+        self, field: ModelField, x: Tensor, k: int, grid: Grid, sde: SDESchedule, xi: Tensor | None, ws: Workspace
     ) -> Tensor:
-        self.check_field(field)
-        sig, half_s2, sqrt_dt, noisy = self.schedule(field, grid, x)
-        times, dts = grid.times, grid.dts
-        for k in range(grid.steps):
-            f = self.drift(field, x, times[k], half_s2[k], noisy)
-            if noisy:
-                xi = gaussian_increment(x.shape, k + 1, x, generator=generator, noise=noise)
-                x = ws.update(x, sig[k] * sqrt_dt[k], xi)
-            x = ws.update(x, dts[k], f)
-            if k + 1 < grid.steps:
-                record(k + 1, x)
-        x = self.finish(field, x, grid)
-        record(grid.steps, x)
-        return x
+        f = self.drift(field, x, grid.times[k], sde.half_sigma2[k], sde.noisy)
+        if xi is not None:
+            x = ws.update(x, sde.sigma[k] * sde.sqrt_dt[k], xi)
+        return ws.update(x, grid.dts[k], f)
 
 
 class StochasticHeunSolver(SDESolver):
@@ -183,36 +58,17 @@ class StochasticHeunSolver(SDESolver):
 
     params: Params
 
-    def march(
-        self,
-        field: FlowField,
-        x: Tensor,
-        grid: Grid,
-        ws: Workspace,
-        record: Recorder,
-        *,
-        generator: torch.Generator | None,
-        noise: SampleNoise | None,
+    def sde_step(
+        self, field: ModelField, x: Tensor, k: int, grid: Grid, sde: SDESchedule, xi: Tensor | None, ws: Workspace
     ) -> Tensor:
-        self.check_field(field)
-        sig, half_s2, sqrt_dt, noisy = self.schedule(field, grid, x)
         times, dts = grid.times, grid.dts
-        mean_sig = 0.5 * (sig[1:] + sig[:-1])
-        for k in range(grid.steps):
-            f1 = self.drift(field, x, times[k], half_s2[k], noisy)
-            acc = ws.copy("acc", f1)
-            pred = ws.axpy("stage", x, dts[k], f1)
-            xi: Tensor | None = None
-            if noisy:
-                xi = gaussian_increment(x.shape, k + 1, x, generator=generator, noise=noise)
-                pred = ws.update(pred, sig[k] * sqrt_dt[k], xi)
-            f2 = self.drift(field, pred, times[k + 1], half_s2[k + 1], noisy)
-            acc = ws.add(acc, f2)
-            if xi is not None:
-                x = ws.update(x, mean_sig[k] * sqrt_dt[k], xi)
-            x = ws.update(x, dts[k], acc, 0.5)
-            if k + 1 < grid.steps:
-                record(k + 1, x)
-        x = self.finish(field, x, grid)
-        record(grid.steps, x)
-        return x
+        f1 = self.drift(field, x, times[k], sde.half_sigma2[k], sde.noisy)
+        acc = ws.copy("acc", f1)
+        pred = ws.axpy("stage", x, dts[k], f1)
+        if xi is not None:
+            pred = ws.update(pred, sde.sigma[k] * sde.sqrt_dt[k], xi)
+        f2 = self.drift(field, pred, times[k + 1], sde.half_sigma2[k + 1], sde.noisy)
+        acc = ws.add(acc, f2)
+        if xi is not None:
+            x = ws.update(x, 0.5 * (sde.sigma[k] + sde.sigma[k + 1]) * sde.sqrt_dt[k], xi)
+        return ws.update(x, dts[k], acc, 0.5)

@@ -22,9 +22,7 @@ from typing import ClassVar
 
 from torch import Tensor
 
-from flowkit import Field as FlowField
-from flowkit import FixedStepSolver
-from flowkit.solver import Workspace
+from flowkit import FixedStepSolver, ModelField, Workspace
 
 
 class EulerSolver(FixedStepSolver):
@@ -37,7 +35,7 @@ class EulerSolver(FixedStepSolver):
 
     params: Params
 
-    def step(self, field: FlowField, x: Tensor, t: Tensor, dt: Tensor, ws: Workspace) -> Tensor:
+    def step(self, field: ModelField, x: Tensor, t: Tensor, dt: Tensor, ws: Workspace) -> Tensor:
         return ws.update(x, dt, field.velocity(x, t))
 
 
@@ -52,7 +50,7 @@ class MidpointSolver(FixedStepSolver):
 
     params: Params
 
-    def step(self, field: FlowField, x: Tensor, t: Tensor, dt: Tensor, ws: Workspace) -> Tensor:
+    def step(self, field: ModelField, x: Tensor, t: Tensor, dt: Tensor, ws: Workspace) -> Tensor:
         half = 0.5 * dt
         x_mid = ws.axpy("stage", x, half, field.velocity(x, t))
         return ws.update(x, dt, field.velocity(x_mid, t + half))
@@ -69,7 +67,7 @@ class HeunSolver(FixedStepSolver):
 
     params: Params
 
-    def step(self, field: FlowField, x: Tensor, t: Tensor, dt: Tensor, ws: Workspace) -> Tensor:
+    def step(self, field: ModelField, x: Tensor, t: Tensor, dt: Tensor, ws: Workspace) -> Tensor:
         k1 = field.velocity(x, t)
         acc = ws.copy("acc", k1)
         k2 = field.velocity(ws.axpy("stage", x, dt, k1), t + dt)
@@ -91,7 +89,7 @@ class RK4Solver(FixedStepSolver):
 
     params: Params
 
-    def step(self, field: FlowField, x: Tensor, t: Tensor, dt: Tensor, ws: Workspace) -> Tensor:
+    def step(self, field: ModelField, x: Tensor, t: Tensor, dt: Tensor, ws: Workspace) -> Tensor:
         half = 0.5 * dt
         t_mid = t + half
         k1 = field.velocity(x, t)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from flowkit import Field
+from flowkit import ModelField
 from flowkit.errors import IncompatibleComponentsError
 from flowkit.path import GaussianPath, PathSample, ProbabilityPath
 from flowkit_std import (
@@ -155,6 +155,6 @@ class BoxPath(ProbabilityPath):
 
 
 def test_needs_a_gaussian_path() -> None:
-    field = Field(lambda x, t: -x, VelocityParameterization(), BoxPath())
+    field = ModelField(lambda x, t: -x, VelocityParameterization(), BoxPath())
     with pytest.raises(IncompatibleComponentsError, match="needs a Gaussian path"):
         ExponentialSolver(steps=4, grid="uniform").solve(field, torch.zeros(3, 2, dtype=torch.float64))

@@ -11,7 +11,7 @@ import torch
 from pydantic import ValidationError
 from torch import Tensor
 
-from flowkit import Field, IncompatibleComponentsError, ProbabilityPath
+from flowkit import IncompatibleComponentsError, ModelField, ProbabilityPath
 from flowkit.path import PathSample
 from flowkit_std import (
     CondOTPath,
@@ -41,8 +41,8 @@ def _batch(n: int, seed: int) -> tuple[Tensor, Tensor]:
     return z, torch.randn(n, 2, generator=gen, dtype=F64)
 
 
-def _zero_field(predicts: str, path: ProbabilityPath) -> Field:
-    return Field(lambda x, t: torch.zeros_like(x), parameterization_for(predicts), path)
+def _zero_field(predicts: str, path: ProbabilityPath) -> ModelField:
+    return ModelField(lambda x, t: torch.zeros_like(x), parameterization_for(predicts), path)
 
 
 # --- time samplers ------------------------------------------------------------------------------
@@ -88,7 +88,7 @@ def test_time_sampling_errors() -> None:
 # --- loss values --------------------------------------------------------------------------------
 
 
-def _times(objective: RegressionObjective, field: Field, n: int, seed: int) -> Tensor:
+def _times(objective: RegressionObjective, field: ModelField, n: int, seed: int) -> Tensor:
     like = torch.zeros(0, dtype=F64)
     return objective.sample_times(n, field, like, torch.Generator().manual_seed(seed))
 
@@ -134,14 +134,14 @@ def test_loss_is_independent_of_the_parameterization(objective: RegressionObject
         for q in ("velocity", "score", "epsilon", "data")
     ]
     assert losses == pytest.approx([losses[0]] * 4, rel=1e-9)
-    shifted = Field(lambda x, t: MIXTURE.marginal_velocity(path, x, t) + 0.5, VelocityParameterization(), path)
+    shifted = ModelField(lambda x, t: MIXTURE.marginal_velocity(path, x, t) + 0.5, VelocityParameterization(), path)
     assert float(objective.loss(shifted, z, eps, generator=torch.Generator().manual_seed(5))) > losses[0]
 
 
 # --- conditional vs marginal losses ---------------------------------------------------------------
 
 
-def _per_sample(objective: RegressionObjective, field: Field, draw: PathSample) -> Tensor:
+def _per_sample(objective: RegressionObjective, field: ModelField, draw: PathSample) -> Tensor:
     r = objective.residual(field, draw)
     per = r.pow(2).sum(1)
     w = objective.weight(field, draw)
@@ -179,7 +179,7 @@ def test_conditional_and_marginal_losses_differ_by_a_constant(objective: Regress
     wrong = GaussianMixture(weights=[0.5, 0.5], means=[[-1.0, 0.5], [1.0, 0.5]], stds=[0.4, 0.4])
     gaps: dict[str, list[Tensor]] = {"exact": [], "wrong": []}
     for net in (net1, net2):
-        field = Field(net, parameterization_for(quantity), path)
+        field = ModelField(net, parameterization_for(quantity), path)
         cond = objective.loss(field, z, eps, generator=torch.Generator().manual_seed(7))
         t = _times(objective, field, n, 7)
         draw = path.sample(z, t, eps)

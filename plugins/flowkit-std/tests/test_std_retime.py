@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from flowkit import Field, GaussianPath, IncompatibleComponentsError, ProbabilityPath
+from flowkit import GaussianPath, IncompatibleComponentsError, ModelField, ProbabilityPath
 from flowkit.path import QUANTITIES
 from flowkit_std import (
     CondOTPath,
@@ -87,5 +87,5 @@ def test_retime_needs_gaussian_paths(velocity_only_path: ProbabilityPath) -> Non
         retime(field, velocity_only_path)  # type: ignore[arg-type]
     network = RetimedNetwork(field, VPPath())
     assert network.quantity == "velocity"
-    plain = Field(lambda x, t: x, VelocityParameterization(), VPPath())
+    plain = ModelField(lambda x, t: x, VelocityParameterization(), VPPath())
     assert retime(plain, VPPath()).parameterization.predicts == "velocity"

@@ -148,11 +148,11 @@ def test_in_place_loop_matches_the_autograd_loop_and_leaves_x0_alone(cls: type[S
 
 
 def test_network_returning_its_input_is_safe() -> None:
-    from flowkit import Field
+    from flowkit import ModelField
     from flowkit_std import VelocityParameterization
 
     # u(x) = x: the flow is x0 * exp(t1 - t0).
-    field = Field(lambda x, t: x, VelocityParameterization(), PATHS["condot"])
+    field = ModelField(lambda x, t: x, VelocityParameterization(), PATHS["condot"])
     x0 = prior(PATHS["condot"], 4)
     t0, t1 = PATHS["condot"].time_range
     out = RK4Solver(steps=50).solve(field, x0).samples

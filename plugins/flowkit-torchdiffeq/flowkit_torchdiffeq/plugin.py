@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from flowkit import hookimpl
-from flowkit.solver import Solver
+from flowkit import Solver, hookimpl
 from flowkit_torchdiffeq.solver import TorchDiffEqSolver
 
 FLOWKIT_PLUGIN_API = 1

@@ -10,10 +10,7 @@ from pydantic import Field, model_validator
 from torch import Tensor
 from torchdiffeq import odeint
 
-from flowkit import Field as FlowField
-from flowkit import Solver
-from flowkit.solver.grids import merge_times
-from flowkit.solver.noise import SampleNoise
+from flowkit import ModelField, SampleNoise, Solver, merge_times
 
 FIXED_GRID_METHODS = ("euler", "midpoint", "heun2", "heun3", "rk4", "explicit_adams", "implicit_adams", "fixed_adams")
 ADAPTIVE_METHODS = ("dopri5", "dopri8", "bosh3", "fehlberg2", "adaptive_heun")
@@ -53,7 +50,7 @@ class TorchDiffEqSolver(Solver):
 
     def integrate(
         self,
-        field: FlowField,
+        field: ModelField,
         x0: Tensor,
         t0: float,
         t1: float,
