@@ -45,3 +45,24 @@ def test_sample_starts_from_the_callers_own_noise() -> None:
     torch.testing.assert_close(drawn.samples, direct, rtol=1e-12, atol=1e-12)
     with pytest.raises(ValueError, match=r"x0 must have shape \(7, 2\)"):
         flowkit.sample(field, solver, 7, (2,), x0=x0[:3])
+
+
+def test_solve_in_chunks_gives_the_whole_batch_and_counts_every_evaluation() -> None:
+    flowkit_std = pytest.importorskip("flowkit_std")
+    from flowkit.testing import ExactVelocityNetwork, GaussianTarget, reference_parameterization
+
+    path = ReferencePath()
+    field = flowkit.ModelField(ExactVelocityNetwork(GaussianTarget()), reference_parameterization("velocity"), path)
+    x0 = torch.randn(10, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        whole = flowkit_std.MidpointSolver(steps=4).solve(field, x0, trajectory=True)
+        chunked = flowkit_std.MidpointSolver(steps=4).solve(field, x0, trajectory=True, batch_size=4)
+    torch.testing.assert_close(chunked.samples, whole.samples, rtol=1e-12, atol=1e-12)
+    assert chunked.trajectory is not None and chunked.trajectory.shape == (5, 10, 2)
+    assert whole.nfe == 8 and chunked.nfe == 24  # three chunks of four steps of two evaluations
+    sde = flowkit_std.EulerMaruyamaSolver(steps=6, sigma="constant", sigma_scale=0.3)
+    noise = SampleNoise.range(5, 0, 10)
+    with torch.no_grad():
+        one = sde.solve(field, x0, noise=noise).samples
+        three = sde.solve(field, x0, noise=noise, batch_size=3).samples
+    torch.testing.assert_close(three, one, rtol=1e-12, atol=1e-12)

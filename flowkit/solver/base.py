@@ -62,21 +62,58 @@ class Solver(Component):
         generator: torch.Generator | None = None,
         save_at: Sequence[float] | None = None,
         noise: SampleNoise | None = None,
+        batch_size: int | None = None,
     ) -> SolveResult:
         """Integrate ``x0`` (``(B, *event_shape)``) across ``field.time_range``.
 
+        With ``batch_size``, at most that many rows are integrated at once (the field's per-sample
+        condition and ``noise`` are split with them) and the results are joined: the samples and the
+        trajectory hold every row, ``nfe`` counts the evaluations of all chunks.
+
         Raises:
-            ValueError: ``save_at`` is not strictly increasing inside the time range, or ``noise``
-                does not have one row per sample.
+            ValueError: ``save_at`` is not strictly increasing inside the time range, ``noise``
+                does not have one row per sample, or ``batch_size`` is not positive.
         """
         if noise is not None and len(noise) != x0.shape[0]:
             raise ValueError(f"noise has {len(noise)} rows for a batch of {x0.shape[0]} samples")
+        if batch_size is not None and batch_size <= 0:
+            raise ValueError(f"batch size must be positive, got {batch_size}")
         start = field.nfe
         t0, t1 = field.time_range
-        samples, times, states = self.integrate(
-            field, x0, t0, t1, trajectory=trajectory, generator=generator, save_at=save_at, noise=noise
+        if batch_size is None or x0.shape[0] <= batch_size:
+            samples, times, states = self.integrate(
+                field, x0, t0, t1, trajectory=trajectory, generator=generator, save_at=save_at, noise=noise
+            )
+            return SolveResult(samples=samples, nfe=field.nfe - start, times=times, trajectory=states)
+        condition, null = field.condition, field.null_condition
+        parts: list[tuple[Tensor, Tensor | None, Tensor | None]] = []
+        try:
+            for lo in range(0, x0.shape[0], batch_size):
+                rows = slice(lo, lo + batch_size)
+                field.condition = condition[rows] if condition is not None else None
+                field.null_condition = null[rows] if null is not None else None
+                chunk_noise = noise.subset(rows) if noise is not None else None
+                parts.append(
+                    self.integrate(
+                        field,
+                        x0[rows],
+                        t0,
+                        t1,
+                        trajectory=trajectory,
+                        generator=generator,
+                        save_at=save_at,
+                        noise=chunk_noise,
+                    )
+                )
+        finally:
+            field.condition, field.null_condition = condition, null
+        paths = [part[2] for part in parts if part[2] is not None]
+        return SolveResult(
+            samples=torch.cat([part[0] for part in parts]),
+            nfe=field.nfe - start,
+            times=parts[0][1],
+            trajectory=torch.cat(paths, dim=1) if paths else None,
         )
-        return SolveResult(samples=samples, nfe=field.nfe - start, times=times, trajectory=states)
 
     @abstractmethod
     def integrate(
