@@ -65,11 +65,14 @@ from flowkit.runs import (
 )
 from flowkit.runs.finished import build_metric, build_solver, draw_samples, evaluate_run, sample_run
 from flowkit.solver import (
+    TABLEAUS,
+    ButcherTableau,
     FixedStepSolver,
     Grid,
     GridKind,
     GridParams,
     Recorder,
+    RungeKuttaSolver,
     SampleNoise,
     Solver,
     SolveResult,
@@ -91,6 +94,8 @@ __all__ = [
     "KINDS",
     "PLUGIN_API_VERSION",
     "QUANTITIES",
+    "TABLEAUS",
+    "ButcherTableau",
     "CheckpointError",
     "Component",
     "ComponentConflictError",
@@ -124,6 +129,7 @@ __all__ = [
     "Recorder",
     "RunFolderError",
     "RunResult",
+    "RungeKuttaSolver",
     "SDESchedule",
     "SDESolver",
     "SampleNoise",

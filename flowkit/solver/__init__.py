@@ -3,6 +3,8 @@
 * :mod:`flowkit.solver.base`: the :class:`Solver` contract and :class:`SolveResult`;
 * :mod:`flowkit.solver.fixed_step`: :class:`FixedStepSolver`, the one marching loop over a
   precomputed :class:`Grid` with a :class:`Workspace` of reused buffers;
+* :mod:`flowkit.solver.runge_kutta`: explicit Runge-Kutta schemes as Butcher tableaux and
+  :class:`RungeKuttaSolver`, which marches any of them;
 * :mod:`flowkit.solver.sde`: the SDE base, its noise schedules and Brownian increments;
 * :mod:`flowkit.solver.grids`: time grids (uniform, log-SNR, EDM, custom);
 * :mod:`flowkit.solver.noise`: per-sample random streams (:class:`SampleNoise`);
@@ -22,14 +24,18 @@ from flowkit.solver.grids import (
     uniform_grid,
 )
 from flowkit.solver.noise import SampleNoise, prior_from_noise
+from flowkit.solver.runge_kutta import TABLEAUS, ButcherTableau, RungeKuttaSolver, rk_step
 from flowkit.solver.sde import gaussian_increment
 
 __all__ = [
+    "TABLEAUS",
+    "ButcherTableau",
     "FixedStepSolver",
     "Grid",
     "GridKind",
     "GridParams",
     "Recorder",
+    "RungeKuttaSolver",
     "SampleNoise",
     "SolveResult",
     "Solver",
@@ -41,5 +47,6 @@ __all__ = [
     "make_grid",
     "merge_times",
     "prior_from_noise",
+    "rk_step",
     "uniform_grid",
 ]

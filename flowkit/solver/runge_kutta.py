@@ -1,4 +1,5 @@
-"""Explicit Runge-Kutta schemes as Butcher tableaux, and one step that takes any of them.
+"""Explicit Runge-Kutta schemes as Butcher tableaux, one solver base that marches any of them, and
+the step the likelihood's augmented integration takes with the same tableaux.
 
 A scheme with ``s`` stages advances ``dx/dt = f(x, t)`` from ``t`` to ``t + h`` by
 
@@ -15,38 +16,75 @@ contribution to quantities that do not feed back into ``f`` is discarded, and
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import ClassVar, Literal
 
 from torch import Tensor
+
+from flowkit.field import ModelField
+from flowkit.solver.fixed_step import FixedStepSolver, Workspace
 
 SchemeName = Literal["euler", "midpoint", "heun", "rk4"]
 
 
+Number = Fraction | int
+
+
 @dataclass(frozen=True)
 class ButcherTableau:
-    """The coefficients of an explicit Runge-Kutta scheme (``a`` strictly lower triangular)."""
+    """The coefficients of an explicit Runge-Kutta scheme (``a`` strictly lower triangular).
+
+    Entries are exact fractions, so the ratios the in-place step uses (``b_i / b_first``) are exact.
+    """
 
     name: str
-    a: tuple[tuple[float, ...], ...]
-    b: tuple[float, ...]
-    c: tuple[float, ...]
+    a: tuple[tuple[Number, ...], ...]
+    b: tuple[Number, ...]
+    c: tuple[Number, ...]
     order: int
+    plan: tuple[tuple[float, tuple[tuple[int, float], ...]], ...] = field(init=False, repr=False, compare=False)
+    """Per stage ``(c_i, ((j, a_ij), ...))`` with the non-zero ``a_ij`` only, as floats."""
+    first: int = field(init=False, repr=False, compare=False)
+    """The first stage with a non-zero weight ``b``."""
+    ratios: dict[int, float] = field(init=False, repr=False, compare=False)
+    """``b_i / b_first`` (exact) for every later stage with a non-zero weight."""
+    kept: frozenset[int] = field(init=False, repr=False, compare=False)
+    """Stages whose velocity a stage after the next one reads (the stage buffer is reused)."""
+
+    def __post_init__(self) -> None:
+        if not (len(self.a) == len(self.b) == len(self.c)) or any(len(row) != i for i, row in enumerate(self.a)):
+            raise ValueError(f"tableau {self.name!r}: a must be strictly lower triangular with one row per stage")
+        plan = tuple(
+            (float(c), tuple((j, float(a)) for j, a in enumerate(row) if a != 0))
+            for row, c in zip(self.a, self.c, strict=True)
+        )
+        nonzero = [i for i, b in enumerate(self.b) if b != 0]
+        if not nonzero:
+            raise ValueError(f"tableau {self.name!r} has no non-zero weight b")
+        first = nonzero[0]
+        ratios = {i: float(Fraction(self.b[i]) / Fraction(self.b[first])) for i in nonzero[1:]}
+        kept = frozenset(j for i, (_, row) in enumerate(plan) for j, _ in row if i > j + 1)
+        for key, value in (("plan", plan), ("first", first), ("ratios", ratios), ("kept", kept)):
+            object.__setattr__(self, key, value)
 
     @property
     def stages(self) -> int:
+        """The number of stages (network evaluations per step)."""
         return len(self.b)
 
 
+_HALF = Fraction(1, 2)
+
 TABLEAUS: dict[str, ButcherTableau] = {
-    "euler": ButcherTableau("euler", ((),), (1.0,), (0.0,), 1),
-    "midpoint": ButcherTableau("midpoint", ((), (0.5,)), (0.0, 1.0), (0.0, 0.5), 2),
-    "heun": ButcherTableau("heun", ((), (1.0,)), (0.5, 0.5), (0.0, 1.0), 2),
+    "euler": ButcherTableau("euler", ((),), (1,), (0,), 1),
+    "midpoint": ButcherTableau("midpoint", ((), (_HALF,)), (0, 1), (0, _HALF), 2),
+    "heun": ButcherTableau("heun", ((), (1,)), (_HALF, _HALF), (0, 1), 2),
     "rk4": ButcherTableau(
         "rk4",
-        ((), (0.5,), (0.0, 0.5), (0.0, 0.0, 1.0)),
-        (1 / 6, 1 / 3, 1 / 3, 1 / 6),
-        (0.0, 0.5, 0.5, 1.0),
+        ((), (_HALF,), (0, _HALF), (0, 0, 1)),
+        (Fraction(1, 6), Fraction(1, 3), Fraction(1, 3), Fraction(1, 6)),
+        (0, _HALF, _HALF, 1),
         4,
     ),
 }
@@ -76,16 +114,50 @@ def rk_step(
     """
     ks: list[Tensor] = []
     x_next, y_next = x, y
-    for i in range(tab.stages):
+    for (c_i, row), b_i in zip(tab.plan, tab.b, strict=True):
         stage = x
-        for j, a_ij in enumerate(tab.a[i]):
-            if a_ij != 0.0:
-                stage = stage + (a_ij * h) * ks[j]
-        needed = tab.b[i] != 0.0
-        k, rate = rhs(stage, t + tab.c[i] * h, needed)
+        for j, a_ij in row:
+            stage = stage + (a_ij * h) * ks[j]
+        needed = b_i != 0
+        k, rate = rhs(stage, t + c_i * h, needed)
         ks.append(k)
         if needed:
-            x_next = x_next + (tab.b[i] * h) * k
+            x_next = x_next + (float(b_i) * h) * k
             if rate is not None:
-                y_next = y_next + (tab.b[i] * h) * rate
+                y_next = y_next + (float(b_i) * h) * rate
     return x_next, y_next
+
+
+class RungeKuttaSolver(FixedStepSolver):
+    """Base of explicit Runge-Kutta ODE solvers given by a :class:`ButcherTableau`.
+
+    A subclass sets ``tableau`` (and ``name``); :meth:`step` takes one step of it in the solve's
+    :class:`~flowkit.solver.fixed_step.Workspace`: each stage state is written into one reused
+    buffer, the weighted sum of the stage velocities is accumulated as soon as each is known, and
+    the state is updated in place, so a step allocates nothing besides the network's outputs.
+    A stage velocity that a stage after the next one still needs is copied out of the way first
+    (none of the built-in tableaux needs that).
+    """
+
+    tableau: ClassVar[ButcherTableau] = TABLEAUS["euler"]
+
+    def step(self, field: ModelField, x: Tensor, t: Tensor, dt: Tensor, ws: Workspace) -> Tensor:
+        tab = self.tableau
+        first, ratios, keep = tab.first, tab.ratios, tab.kept
+        ks: list[Tensor] = []
+        acc: Tensor | None = None
+        for i, (c_i, row) in enumerate(tab.plan):
+            if not row:
+                stage = x
+            else:
+                (j0, a0), *rest = row
+                stage = ws.axpy("stage", x, dt, ks[j0], a0)
+                for j, a in rest:
+                    stage = ws.update(stage, dt, ks[j], a)
+            k = field.velocity(stage, t if c_i == 0.0 else t + c_i * dt)
+            ks.append(ws.copy(f"k{i}", k) if i in keep else k)
+            if ratios and i == first:
+                acc = ws.copy("acc", k)
+            elif acc is not None and i in ratios:
+                acc = ws.add(acc, k, ratios[i])
+        return ws.update(x, dt, acc if acc is not None else ks[first], float(tab.b[first]))

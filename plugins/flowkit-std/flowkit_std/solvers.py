@@ -20,62 +20,48 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from torch import Tensor
-
-from flowkit import FixedStepSolver, ModelField, Workspace
+from flowkit import TABLEAUS, RungeKuttaSolver
 
 
-class EulerSolver(FixedStepSolver):
+class EulerSolver(RungeKuttaSolver):
     """Explicit Euler: ``x_{k+1} = x_k + h_k u(x_k, t_k)``. Order 1, one evaluation per step."""
 
     name: ClassVar[str] = "euler"
+    tableau = TABLEAUS["euler"]
 
-    class Params(FixedStepSolver.Params):
+    class Params(RungeKuttaSolver.Params):
         pass
 
     params: Params
 
-    def step(self, field: ModelField, x: Tensor, t: Tensor, dt: Tensor, ws: Workspace) -> Tensor:
-        return ws.update(x, dt, field.velocity(x, t))
 
-
-class MidpointSolver(FixedStepSolver):
+class MidpointSolver(RungeKuttaSolver):
     """Explicit midpoint: ``x_{k+1} = x_k + h u(x_k + h/2 u(x_k, t_k), t_k + h/2)``. Order 2, two
     evaluations per step."""
 
     name: ClassVar[str] = "midpoint"
+    tableau = TABLEAUS["midpoint"]
 
-    class Params(FixedStepSolver.Params):
+    class Params(RungeKuttaSolver.Params):
         pass
 
     params: Params
 
-    def step(self, field: ModelField, x: Tensor, t: Tensor, dt: Tensor, ws: Workspace) -> Tensor:
-        half = 0.5 * dt
-        x_mid = ws.axpy("stage", x, half, field.velocity(x, t))
-        return ws.update(x, dt, field.velocity(x_mid, t + half))
 
-
-class HeunSolver(FixedStepSolver):
+class HeunSolver(RungeKuttaSolver):
     """Heun's method (explicit trapezoid): ``k1 = u(x_k, t_k)``, ``k2 = u(x_k + h k1, t_k + h)``,
     ``x_{k+1} = x_k + h/2 (k1 + k2)``. Order 2, two evaluations per step."""
 
     name: ClassVar[str] = "heun"
+    tableau = TABLEAUS["heun"]
 
-    class Params(FixedStepSolver.Params):
+    class Params(RungeKuttaSolver.Params):
         pass
 
     params: Params
 
-    def step(self, field: ModelField, x: Tensor, t: Tensor, dt: Tensor, ws: Workspace) -> Tensor:
-        k1 = field.velocity(x, t)
-        acc = ws.copy("acc", k1)
-        k2 = field.velocity(ws.axpy("stage", x, dt, k1), t + dt)
-        acc = ws.add(acc, k2)
-        return ws.update(x, dt, acc, 0.5)
 
-
-class RK4Solver(FixedStepSolver):
+class RK4Solver(RungeKuttaSolver):
     """The classical fourth-order Runge-Kutta method. Order 4, four evaluations per step.
 
     ``k1 = u(x, t)``, ``k2 = u(x + h/2 k1, t + h/2)``, ``k3 = u(x + h/2 k2, t + h/2)``,
@@ -83,21 +69,9 @@ class RK4Solver(FixedStepSolver):
     """
 
     name: ClassVar[str] = "rk4"
+    tableau = TABLEAUS["rk4"]
 
-    class Params(FixedStepSolver.Params):
+    class Params(RungeKuttaSolver.Params):
         pass
 
     params: Params
-
-    def step(self, field: ModelField, x: Tensor, t: Tensor, dt: Tensor, ws: Workspace) -> Tensor:
-        half = 0.5 * dt
-        t_mid = t + half
-        k1 = field.velocity(x, t)
-        acc = ws.copy("acc", k1)
-        k2 = field.velocity(ws.axpy("stage", x, half, k1), t_mid)
-        acc = ws.add(acc, k2, 2.0)
-        k3 = field.velocity(ws.axpy("stage", x, half, k2), t_mid)
-        acc = ws.add(acc, k3, 2.0)
-        k4 = field.velocity(ws.axpy("stage", x, dt, k3), t + dt)
-        acc = ws.add(acc, k4)
-        return ws.update(x, dt, acc, 1.0 / 6.0)
