@@ -25,11 +25,6 @@ class EulerMaruyamaSolver(SDESolver):
 
     name: ClassVar[str] = "euler_maruyama"
 
-    class Params(SDESolver.Params):
-        pass
-
-    params: Params
-
     def sde_step(
         self, field: ModelField, x: Tensor, k: int, grid: Grid, sde: SDESchedule, xi: Tensor | None, ws: Workspace
     ) -> Tensor:
@@ -52,11 +47,6 @@ class StochasticHeunSolver(SDESolver):
     """
 
     name: ClassVar[str] = "sde_heun"
-
-    class Params(SDESolver.Params):
-        pass
-
-    params: Params
 
     def sde_step(
         self, field: ModelField, x: Tensor, k: int, grid: Grid, sde: SDESchedule, xi: Tensor | None, ws: Workspace

@@ -29,11 +29,6 @@ class EulerSolver(RungeKuttaSolver):
     name: ClassVar[str] = "euler"
     tableau = TABLEAUS["euler"]
 
-    class Params(RungeKuttaSolver.Params):
-        pass
-
-    params: Params
-
 
 class MidpointSolver(RungeKuttaSolver):
     """Explicit midpoint: ``x_{k+1} = x_k + h u(x_k + h/2 u(x_k, t_k), t_k + h/2)``. Order 2, two
@@ -42,11 +37,6 @@ class MidpointSolver(RungeKuttaSolver):
     name: ClassVar[str] = "midpoint"
     tableau = TABLEAUS["midpoint"]
 
-    class Params(RungeKuttaSolver.Params):
-        pass
-
-    params: Params
-
 
 class HeunSolver(RungeKuttaSolver):
     """Heun's method (explicit trapezoid): ``k1 = u(x_k, t_k)``, ``k2 = u(x_k + h k1, t_k + h)``,
@@ -54,11 +44,6 @@ class HeunSolver(RungeKuttaSolver):
 
     name: ClassVar[str] = "heun"
     tableau = TABLEAUS["heun"]
-
-    class Params(RungeKuttaSolver.Params):
-        pass
-
-    params: Params
 
 
 class RK4Solver(RungeKuttaSolver):
@@ -70,8 +55,3 @@ class RK4Solver(RungeKuttaSolver):
 
     name: ClassVar[str] = "rk4"
     tableau = TABLEAUS["rk4"]
-
-    class Params(RungeKuttaSolver.Params):
-        pass
-
-    params: Params
