@@ -13,6 +13,7 @@ the variance-preserving and variance-exploding paths below are those schedules w
 from __future__ import annotations
 
 import math
+from abc import abstractmethod
 from typing import ClassVar, Literal
 
 import torch
@@ -31,7 +32,40 @@ def _beta_derivative(alpha: Tensor, d_alpha: Tensor, beta: Tensor) -> Tensor:
     return -alpha * d_alpha / beta
 
 
-class CondOTPath(GaussianPath):
+class _EndsAtSigmaMin(GaussianPath):
+    """Base of the paths with ``beta_t = 1 - (1 - sigma_min) alpha_t`` and ``alpha`` rising from 0 to 1.
+
+    A subclass gives ``alpha``, ``d_alpha`` and the inverse of ``alpha``; ``beta``, ``d_beta``, the
+    safe time range and the closed-form inverse of the log-SNR follow: ``alpha_t / beta_t = e^lambda``
+    gives ``alpha_t = 1 / (e^-lambda + 1 - sigma_min)``.
+    """
+
+    class Params(_EndpointMargin):
+        sigma_min: float = Field(0.0, ge=0.0, lt=1.0, description="Noise scale left at t = 1.")
+
+    params: Params
+
+    @property
+    def time_range(self) -> tuple[float, float]:
+        eps = self.params.t_eps
+        return (eps, 1.0 if self.params.sigma_min > 0 else 1.0 - eps)
+
+    def beta(self, t: Tensor) -> Tensor:
+        return 1.0 - (1.0 - self.params.sigma_min) * self.alpha(t)
+
+    def d_beta(self, t: Tensor) -> Tensor:
+        return -(1.0 - self.params.sigma_min) * self.d_alpha(t)
+
+    @abstractmethod
+    def alpha_inverse(self, alpha: Tensor) -> Tensor:
+        """The time ``t`` with ``alpha_t = alpha``."""
+
+    def time_at_log_snr(self, log_snr: Tensor) -> Tensor:
+        """Closed form: ``alpha_t = 1 / (e^-lambda + 1 - sigma_min)``, then :meth:`alpha_inverse`."""
+        return self.clamp_time(self.alpha_inverse(1.0 / (torch.exp(-log_snr) + (1.0 - self.params.sigma_min))))
+
+
+class CondOTPath(_EndsAtSigmaMin):
     """Conditional optimal-transport path: ``x_t = t z + (1 - (1 - sigma_min) t) eps``.
 
     ``alpha_t = t``, ``beta_t = 1 - (1 - sigma_min) t``, so ``d_alpha = 1`` and
@@ -45,35 +79,17 @@ class CondOTPath(GaussianPath):
 
     name: ClassVar[str] = "condot"
 
-    class Params(_EndpointMargin):
-        sigma_min: float = Field(0.0, ge=0.0, lt=1.0, description="Noise scale left at t = 1.")
-
-    params: Params
-
-    @property
-    def time_range(self) -> tuple[float, float]:
-        eps = self.params.t_eps
-        return (eps, 1.0 if self.params.sigma_min > 0 else 1.0 - eps)
-
     def alpha(self, t: Tensor) -> Tensor:
         return t
-
-    def beta(self, t: Tensor) -> Tensor:
-        return 1.0 - (1.0 - self.params.sigma_min) * t
 
     def d_alpha(self, t: Tensor) -> Tensor:
         return torch.ones_like(t)
 
-    def d_beta(self, t: Tensor) -> Tensor:
-        return torch.full_like(t, -(1.0 - self.params.sigma_min))
-
-    def time_at_log_snr(self, log_snr: Tensor) -> Tensor:
-        """Closed form: ``t / (1 - (1 - sigma_min) t) = e^lambda`` gives ``t = 1 / (e^-lambda + 1 - sigma_min)``."""
-        t = 1.0 / (torch.exp(-log_snr) + (1.0 - self.params.sigma_min))
-        return self.clamp_time(t)
+    def alpha_inverse(self, alpha: Tensor) -> Tensor:
+        return alpha
 
 
-class PolynomialPath(GaussianPath):
+class PolynomialPath(_EndsAtSigmaMin):
     """Polynomial path: ``alpha_t = t^n``, ``beta_t = 1 - (1 - sigma_min) t^n`` (``n > 0``).
 
     ``n = 1`` is :class:`CondOTPath`; ``n > 1`` spends longer near the noise, ``n < 1`` near the
@@ -85,34 +101,20 @@ class PolynomialPath(GaussianPath):
 
     name: ClassVar[str] = "polynomial"
 
-    class Params(_EndpointMargin):
+    class Params(_EndsAtSigmaMin.Params):
         exponent: float = Field(2.0, gt=0.0, le=10.0, description="The power n in alpha_t = t^n.")
-        sigma_min: float = Field(0.0, ge=0.0, lt=1.0, description="Noise scale left at t = 1.")
 
     params: Params
 
-    @property
-    def time_range(self) -> tuple[float, float]:
-        eps = self.params.t_eps
-        return (eps, 1.0 if self.params.sigma_min > 0 else 1.0 - eps)
-
     def alpha(self, t: Tensor) -> Tensor:
         return t.pow(self.params.exponent)
-
-    def beta(self, t: Tensor) -> Tensor:
-        return 1.0 - (1.0 - self.params.sigma_min) * t.pow(self.params.exponent)
 
     def d_alpha(self, t: Tensor) -> Tensor:
         n = self.params.exponent
         return n * t.pow(n - 1.0)
 
-    def d_beta(self, t: Tensor) -> Tensor:
-        return -(1.0 - self.params.sigma_min) * self.d_alpha(t)
-
-    def time_at_log_snr(self, log_snr: Tensor) -> Tensor:
-        """Closed form: ``t^n = 1 / (e^-lambda + 1 - sigma_min)``."""
-        tn = 1.0 / (torch.exp(-log_snr) + (1.0 - self.params.sigma_min))
-        return self.clamp_time(tn.pow(1.0 / self.params.exponent))
+    def alpha_inverse(self, alpha: Tensor) -> Tensor:
+        return alpha.pow(1.0 / self.params.exponent)
 
 
 class VPPath(GaussianPath):
