@@ -373,3 +373,59 @@ def test_a_broken_third_party_plugin_in_the_default_group_leaves_the_builtins_wo
     for plugin in BUILTINS:
         assert infos[plugin].status == "ok"
     assert {"condot", "tmp_condot"} <= set(host.registry.names("path"))
+
+
+UNDESCRIBABLE_PLUGIN = '''
+from typing import ClassVar
+
+import torch
+from pydantic import ConfigDict
+
+from flowkit import hookimpl
+from flowkit_std.paths import CondOTPath
+
+
+class TensorParamPath(CondOTPath):
+    """A path whose params hold a tensor, which no JSON schema can describe."""
+
+    name: ClassVar[str] = "tensor_param"
+
+    class Params(CondOTPath.Params):
+        model_config = ConfigDict(arbitrary_types_allowed=True)
+        offset: torch.Tensor | None = None
+
+
+@hookimpl
+def flowkit_paths():
+    return [TensorParamPath]
+'''
+
+
+@pytest.mark.parametrize(
+    ("source", "reason"),
+    [
+        ("raise SystemExit(3)\n", "import of 'fk_h4_bad' raised SystemExit: 3"),
+        ("raise KeyboardInterrupt\n", "import of 'fk_h4_bad' raised KeyboardInterrupt"),
+        ("raise BaseException('odd')\n", "import of 'fk_h4_bad' raised BaseException: odd"),
+        (UNDESCRIBABLE_PLUGIN, "path 'tensor_param' (TensorParamPath): its Params cannot be described: "),
+    ],
+    ids=["system-exit", "keyboard-interrupt", "base-exception", "undescribable-params"],
+)
+def test_a_plugin_that_raises_anything_or_cannot_be_described_is_set_aside(
+    install_dist: InstallDist, capsys: pytest.CaptureFixture[str], source: str, reason: str
+) -> None:
+    group = "flowkit.h4_test_plugins"
+    install_dist("flowkit-bad-plugin", "0.1", {"bad": "fk_h4_bad"}, {"fk_h4_bad": source}, group)
+    install_dist("flowkit-good-plugin", "2.0", {"good": "fk_h4_good"}, {"fk_h4_good": GOOD_PLUGIN}, group)
+    host = PluginHost(group=group)
+    [failure] = host.failures
+    assert failure.plugin == "bad" and failure.reason.startswith(reason), failure.reason
+    assert host.registry.names("path") == ["tmp_condot"]
+    # everything else keeps working: the spec model and its JSON schema build
+    from flowkit.runs.spec import build_spec_model
+
+    assert "path" in build_spec_model(host.registry).model_json_schema()["properties"]
+    [warning] = _warnings(capsys.readouterr().err)
+    assert "plugin 'bad' (flowkit-bad-plugin 0.1) failed to load" in warning
+    with pytest.raises(PluginError, match="strict plugin mode: plugin 'bad'"):
+        _ = PluginHost(group=group, strict=True).registry

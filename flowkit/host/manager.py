@@ -87,6 +87,24 @@ class PluginInfo:
         }
 
 
+def _check_describable(kind: str, name: str, cls: type[Component]) -> None:
+    """Raise :class:`PluginError` unless the run spec, ``flowkit schema`` and the listings can describe ``cls``.
+
+    Checked when a plugin registers, so a component whose ``Params`` pydantic cannot turn into a
+    schema (or whose summary raises) marks its own plugin broken instead of breaking every spec.
+    """
+    params = getattr(cls, "Params", None)
+    if not (isinstance(params, type) and issubclass(params, Component.Params)):
+        raise PluginError(f"{kind} {name!r} ({cls.__name__}): Params must derive from flowkit.Params")
+    try:
+        params.model_json_schema()
+        cls.summary()
+    except Exception as exc:
+        raise PluginError(
+            f"{kind} {name!r} ({cls.__name__}): its Params cannot be described: {_describe_exception(exc)}"
+        ) from exc
+
+
 def _describe_exception(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
@@ -169,7 +187,7 @@ class PluginHost:
             self._trace(f"loading plugin {ep.name!r} from {ep.value} ({provider.describe()})")
             try:
                 module = ep.load()
-            except Exception as exc:  # a broken plugin must not take flowkit down
+            except BaseException as exc:
                 self._fail(ep.name, provider, f"import of {ep.value!r} raised {_describe_exception(exc)}")
                 continue
             self.register(module, ep.name, distribution=provider.distribution, version=provider.version)
@@ -253,7 +271,7 @@ class PluginHost:
     def _call_hook(self, kind: str, hook: str, function: Any, provider: Provider) -> list[Registration]:
         try:
             result = function()
-        except Exception as exc:
+        except BaseException as exc:
             raise PluginError(f"hook {hook} raised {_describe_exception(exc)}") from exc
         if result is None:
             return []
@@ -267,6 +285,7 @@ class PluginHost:
             name = getattr(cls, "name", "")
             if not isinstance(name, str) or not name:
                 raise PluginError(f"hook {hook} returned {cls.__name__} without a 'name'")
+            _check_describable(kind, name, cls)
             out.append(Registration(kind, name, cls, provider))
         return out
 
