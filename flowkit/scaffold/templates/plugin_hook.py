@@ -1,0 +1,3 @@
+@hookimpl
+def $hook() -> list[type[$base]]:
+    return [$cls]
