@@ -1,30 +1,32 @@
 """The scaffold's templates: package data under ``flowkit/scaffold/templates/``, one set per kind.
 
 The templates are plain files, read with :mod:`importlib.resources` (so they work from a wheel as
-well as from a source tree)::
+well as from a source tree). Each is named after the file it renders, plus ``.tmpl``::
 
     templates/
-        pyproject.template.toml   -> pyproject.toml (not named pyproject.toml, so that no tool
-                                     takes it for the configuration of flowkit's own tree)
-        README.template.md        -> README.md
-        package_init.py           -> flowkit_NAME/__init__.py
-        plugin.py                 -> flowkit_NAME/plugin.py, with plugin_hook.py once per kind
-        tests.py                  -> tests/test_flowkit_NAME.py, with each kind's tests appended
-        kinds/KIND.py             -> flowkit_NAME/<KIND's plural>.py: the component, a working one
-        kinds/KIND_tests.py       -> that component's test functions
+        pyproject.toml.tmpl       -> pyproject.toml
+        README.md.tmpl            -> README.md
+        package_init.py.tmpl      -> flowkit_NAME/__init__.py
+        plugin.py.tmpl            -> flowkit_NAME/plugin.py, with plugin_hook.py.tmpl once per kind
+        tests.py.tmpl             -> tests/test_flowkit_NAME.py, with each kind's tests appended
+        kinds/KIND.py.tmpl        -> flowkit_NAME/<KIND's plural>.py: the component, a working one
+        kinds/KIND_tests.py.tmpl  -> that component's test functions
         kinds/readme.json         -> per kind: its line of the README and the params of the
                                      README's example run spec
+
+The suffix keeps every tool that reads ``*.py`` or ``pyproject.toml`` (byte-compilation on
+install, linters, type checkers, test collectors, the API docs) away from files that are not
+valid until filled in; the tests check the templates through rendered packages instead.
 
 They are :class:`string.Template` texts. Every template may use ``$name`` (the plugin and
 component name), ``$camel`` (its CamelCase), ``$package`` (the import name), ``$distribution``
 (the pip name), ``$group`` (the entry-point group), ``$api`` (the plugin API version),
 ``$flowkit_requirement`` and ``$kinds_text`` (``"a path and a solver"``); the package templates
 have a few more, filled in by :func:`flowkit.scaffold.render.render_plugin`. Filled in, each
-Python template is a valid module (the templates themselves are not, and are left out of ruff and
-mypy; the tests check them through rendered packages).
+Python template is a valid module.
 
 A kind's base class, hook and module name come from its row of :data:`flowkit.host.kinds.KINDS`;
-a kind gets a template when ``kinds/KIND.py`` exists.
+a kind gets a template when ``kinds/KIND.py.tmpl`` exists.
 """
 
 from __future__ import annotations
@@ -44,17 +46,26 @@ if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
 
+TEMPLATE_SUFFIX = ".tmpl"
+"""Appended to the name of the file a template renders."""
+
+
 def _templates() -> Traversable:
     return resources.files("flowkit.scaffold") / "templates"
 
 
-@cache
-def template_text(name: str) -> str:
-    """The text of the template ``name``, a path relative to ``templates/`` (``"kinds/path.py"``)."""
+def _read(path: str) -> str:
     node = _templates()
-    for part in name.split("/"):
+    for part in path.split("/"):
         node = node / part
     return node.read_text(encoding="utf-8")
+
+
+@cache
+def template_text(target: str) -> str:
+    """The template of the file ``target``, a path relative to ``templates/`` without the
+    :data:`TEMPLATE_SUFFIX` (``"kinds/path.py"`` reads ``templates/kinds/path.py.tmpl``)."""
+    return _read(target + TEMPLATE_SUFFIX)
 
 
 def public_module(cls: type) -> str:
@@ -79,8 +90,8 @@ class KindTemplate:
 
     Attributes:
         kind: the kind's row of :data:`flowkit.host.kinds.KINDS` (base class, hook, spec field).
-        source: the component module (``templates/kinds/KIND.py``).
-        tests: the component's test functions (``templates/kinds/KIND_tests.py``), appended to
+        source: the component module (``templates/kinds/KIND.py.tmpl``).
+        tests: the component's test functions (``templates/kinds/KIND_tests.py.tmpl``), appended to
             the generated test file; the names they use come from that file's import header.
         summary: the component's line in the README.
         example_params: the params the README's example run spec gives the component.
@@ -125,9 +136,9 @@ def _load(kind: Kind, readme: Mapping[str, Mapping[str, Any]]) -> KindTemplate:
 
 
 def _load_all() -> dict[str, KindTemplate]:
-    readme: dict[str, dict[str, Any]] = json.loads(template_text("kinds/readme.json"))
+    readme: dict[str, dict[str, Any]] = json.loads(_read("kinds/readme.json"))
     kinds_dir = _templates() / "kinds"
-    return {k.name: _load(k, readme) for k in KINDS if (kinds_dir / f"{k.name}.py").is_file()}
+    return {k.name: _load(k, readme) for k in KINDS if (kinds_dir / f"{k.name}.py{TEMPLATE_SUFFIX}").is_file()}
 
 
 TEMPLATES: dict[str, KindTemplate] = _load_all()

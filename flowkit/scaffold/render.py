@@ -88,9 +88,9 @@ def render_plugin(name: str, kinds: Sequence[str] = DEFAULT_KINDS) -> dict[str, 
         tests="\n\n\n".join(fill(tpl.tests).rstrip("\n") for tpl in chosen),
     )
     files[f"tests/test_{package}.py"] = keep_used_imports(tests)
-    files["pyproject.toml"] = fill(template_text("pyproject.template.toml"))
+    files["pyproject.toml"] = fill(template_text("pyproject.toml"))
     files["README.md"] = fill(
-        template_text("README.template.md"),
+        template_text("README.md"),
         component_list="\n".join(f"* {fill(tpl.summary)} (`{cls(tpl)}`)" for tpl in chosen),
         show_commands="\n".join(f"flowkit plugins show {tpl.kind.name} {name}" for tpl in chosen),
         spec_snippet="{\n  " + ",\n  ".join(_spec_field(tpl, name) for tpl in chosen) + "\n}",
