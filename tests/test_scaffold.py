@@ -3,6 +3,7 @@ its own tests unchanged."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
@@ -17,7 +18,9 @@ import tomllib
 import flowkit
 from flowkit import PLUGIN_API_VERSION
 from flowkit.host.hookspecs import ENTRY_POINT_GROUP, KIND_HOOKS
-from flowkit.scaffold import DEFAULT_KINDS, ScaffoldError, check_kinds, create_plugin, render_plugin
+from flowkit.host.kinds import KINDS
+from flowkit.scaffold import DEFAULT_KINDS, TEMPLATES, ScaffoldError, check_kinds, create_plugin, render_plugin
+from flowkit.scaffold.render import keep_used_imports
 from flowkit.testing import check_plugin
 
 BIN = Path(sys.executable).parent
@@ -221,3 +224,84 @@ def test_a_generated_package_installs_passes_its_own_tests_and_is_listed(tmp_pat
         timeout=900,
     )
     assert typecheck.returncode == 0, typecheck.stdout[-4000:]
+
+
+def test_every_kind_has_a_template_read_from_the_kinds_table() -> None:
+    assert list(TEMPLATES) == [kind.name for kind in KINDS]
+    for kind in KINDS:
+        tpl = TEMPLATES[kind.name]
+        assert tpl.kind is kind
+        assert tpl.module == kind.plural
+        assert getattr(importlib.import_module(tpl.base_module), tpl.base) is kind.base
+        assert tpl.summary.startswith(f"{kind.name} `$name`: ")
+
+
+def test_the_import_header_keeps_the_used_names_in_their_written_order() -> None:
+    source = '''"""Doc."""
+
+from __future__ import annotations
+
+import math
+import os
+from importlib import metadata
+
+import torch
+from flowkit.testing import (
+    ExactVelocityNetwork,
+    GaussianTarget,
+    ReferencePath,
+    check_component,
+    check_plugin,
+    plugin_components,
+    reference_parameterization,
+)
+
+print(torch.pi, ReferencePath, check_plugin, plugin_components)
+'''
+    assert keep_used_imports(source) == (
+        '"""Doc."""\n\nfrom __future__ import annotations\n\nimport torch\n'
+        "from flowkit.testing import ReferencePath, check_plugin, plugin_components\n\n"
+        "print(torch.pi, ReferencePath, check_plugin, plugin_components)\n"
+    )
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """A package with every kind and one with each kind alone, side by side in one folder."""
+    out = tmp_path_factory.mktemp("rendered")
+    results = [create_plugin("every_kind", ALL_KINDS, out)]
+    results += [create_plugin(f"only_{kind}", [kind], out) for kind in ALL_KINDS]
+    return [result.root for result in results]
+
+
+def test_rendered_templates_pass_ruff_check_and_format(rendered: list[Path]) -> None:
+    # each package is linted under the ruff settings of its own pyproject.toml (isort rule included)
+    for args in (["check", "--no-cache"], ["format", "--check", "--no-cache"]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "ruff", *args, *map(str, rendered)], capture_output=True, text=True
+        )
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.slow
+def test_rendered_templates_pass_mypy_strict(rendered: list[Path], tmp_path: Path) -> None:
+    targets = []
+    for root in rendered:
+        package = root.name.replace("-", "_")
+        targets += [str(root / package), str(root / "tests" / f"test_{package}.py")]
+    # an editable flowkit is invisible to mypy: point it at the source tree (not at site-packages,
+    # which mypy refuses and where an installed flowkit is found anyway)
+    source = Path(flowkit.__file__).resolve().parents[1]
+    site_dirs = {Path(sysconfig.get_paths()[key]).resolve() for key in ("purelib", "platlib")}
+    env = _clean_env() if source in site_dirs else {**_clean_env(), "MYPYPATH": str(source)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--follow-imports=silent", "--cache-dir", str(tmp_path), *targets],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    # every_kind: a module per kind, __init__, plugin and tests; each only_KIND: four files
+    assert f"no issues found in {len(ALL_KINDS) + 3 + 4 * len(ALL_KINDS)} source files" in proc.stdout
