@@ -187,3 +187,17 @@ def test_field_keeps_its_old_name_as_an_alias() -> None:
     import flowkit.field
 
     assert flowkit.Field is flowkit.ModelField is flowkit.field.Field
+
+
+def test_scaffold_templates_import_the_core_only_through_its_public_door() -> None:
+    """Generated plugins are written like the built-in ones: ``from flowkit import ...`` (their tests
+    may also use the conformance kit, ``flowkit.testing``)."""
+    templates = sorted((CORE / "scaffold" / "templates").rglob("*.tmpl"))
+    assert len(templates) >= 16
+    offenders = [
+        f"{path.relative_to(ROOT)}: {line.strip()}"
+        for path in templates
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if re.match(r"\s*(from|import) flowkit\.(?!testing\b)", line)
+    ]
+    assert not offenders, "\n".join(offenders)

@@ -31,7 +31,6 @@ a kind gets a template when ``kinds/KIND.py.tmpl`` exists.
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -66,22 +65,6 @@ def template_text(target: str) -> str:
     """The template of the file ``target``, a path relative to ``templates/`` without the
     :data:`TEMPLATE_SUFFIX` (``"kinds/path.py"`` reads ``templates/kinds/path.py.tmpl``)."""
     return _read(target + TEMPLATE_SUFFIX)
-
-
-def public_module(cls: type) -> str:
-    """The shortest module below the top-level package that gives ``cls`` under its own name.
-
-    ``ProbabilityPath`` is defined in ``flowkit.path.base`` and re-exported by the door
-    ``flowkit.path``, so this is ``"flowkit.path"``. The top-level package itself is skipped: the
-    generated ``plugin.py`` imports ``hookimpl`` from ``flowkit`` on a line of its own and each
-    base class from its own module on another.
-    """
-    parts = cls.__module__.split(".")
-    for end in range(2, len(parts) + 1):
-        module = ".".join(parts[:end])
-        if getattr(importlib.import_module(module), cls.__name__, None) is cls:
-            return module
-    return cls.__module__
 
 
 @dataclass(frozen=True)
@@ -120,8 +103,8 @@ class KindTemplate:
 
     @property
     def base_module(self) -> str:
-        """Where the generated ``plugin.py`` imports the base class from (see :func:`public_module`)."""
-        return public_module(self.kind.base)
+        """Where generated code imports the base class from: the public door ``flowkit``."""
+        return "flowkit"
 
 
 def _load(kind: Kind, readme: Mapping[str, Mapping[str, Any]]) -> KindTemplate:

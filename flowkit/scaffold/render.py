@@ -170,11 +170,13 @@ def _import_line(stmt: ast.Import | ast.ImportFrom, used: set[str]) -> str | Non
 
 
 def _base_imports(chosen: Sequence[KindTemplate]) -> str:
-    """One ``from MODULE import Base`` line per module of the kinds' base classes, by module name."""
-    bases: dict[str, set[str]] = {}
-    for tpl in chosen:
-        bases.setdefault(tpl.base_module, set()).add(tpl.base)
-    return "\n".join(f"from {module} import {', '.join(sorted(bases[module]))}" for module in sorted(bases))
+    """The generated ``plugin.py``'s one import of the core: the kinds' base classes and ``hookimpl``,
+    all from the public door ``flowkit`` (classes first, then functions, as isort orders them)."""
+    names = [*sorted({tpl.base for tpl in chosen}), "hookimpl"]
+    line = f"from flowkit import {', '.join(names)}"
+    if len(line) <= LINE_LENGTH:
+        return line
+    return "from flowkit import (\n" + "".join(f"    {n},\n" for n in names) + ")"
 
 
 def _spec_field(tpl: KindTemplate, name: str) -> str:
