@@ -4,7 +4,9 @@ A *kind* is an extension point: a base class that components derive from, the ho
 them from plugins, and the place in a run spec that names one (or a list) of them. The hooks of
 :mod:`flowkit.host.hookspecs`, the host's return-type checks, the registry, the run-spec model,
 the component builder, the conformance kit, the scaffold and the command line all read
-:data:`KINDS`, so adding a kind is one new row here (plus its base class and its docs page).
+:data:`KINDS`, so adding a kind is one new row here, plus what only a person can write: its base
+class, its conformance check, its scaffold templates (``flowkit/scaffold/templates/kinds/``) and
+its docs page.
 """
 
 from __future__ import annotations
