@@ -282,19 +282,23 @@ def test_an_existing_run_folder_is_kept_unless_overwrite(
 
     refused = invoke("run", spec, "--output", out, "--set", "output.plots=false")
     assert refused.exit_code == 1
-    assert _error_lines(refused.stderr) == [
-        f"error: run folder {out} already exists; pass --overwrite (or set output.overwrite) to replace it"
-    ]
+    assert _error_lines(refused.stderr) == [f"error: run folder {out} already exists; pass --overwrite to replace it"]
     assert [p.name for p in out.iterdir()] == ["notes.txt"]
+    # a folder flowkit did not write is never replaced, not even with --overwrite
+    refused = invoke("run", spec, "--output", out, "--overwrite", "--set", "output.plots=false")
+    assert refused.exit_code == 1
+    assert "is not a flowkit folder (it has no spec.json); refusing to replace it" in refused.stderr
     assert (out / "notes.txt").read_text() == "precious"
     assert sorted(p.name for p in workdir.iterdir()) == ["out"]
 
-    _run(spec, out, "--overwrite", "--set", "output.plots=false")
-    assert not (out / "notes.txt").exists()
-    assert (out / "summary.json").is_file()
-    assert sorted(p.name for p in workdir.iterdir()) == ["out"]
-
-    _run(spec, out, "--set", "output.overwrite=true", "--set", "output.plots=false")  # the spec may ask as well
+    run_dir = workdir / "run"
+    _run(spec, run_dir, "--set", "output.plots=false")
+    _run(spec, run_dir, "--overwrite", "--set", "output.plots=false")
+    assert (run_dir / "summary.json").is_file()
+    assert sorted(p.name for p in workdir.iterdir()) == ["out", "run"]
+    # a spec alone cannot ask for it
+    refused = invoke("run", spec, "--output", run_dir, "--set", "output.overwrite=true", "--set", "output.plots=false")
+    assert refused.exit_code == 1 and "a spec cannot delete a folder" in refused.stderr
 
 
 def test_the_same_seed_gives_the_same_numbers_and_weights_and_another_seed_does_not(

@@ -145,12 +145,13 @@ def test_a_stale_staging_folder_is_cleared(tmp_path: Path) -> None:
 def test_an_existing_folder_is_refused_without_overwrite_and_replaced_whole_with_it(tmp_path: Path) -> None:
     target = tmp_path / "run"
     target.mkdir()
+    (target / "spec.json").write_text("{}")
     (target / "old.txt").write_text("old")
     with pytest.raises(RunFolderError, match=r"already exists; pass --overwrite"):
         RunFolder(target)
     folder = RunFolder(target, overwrite=True)
     (folder.open() / "new.txt").write_text("new")
-    assert _tree(target) == {"old.txt": b"old"}  # untouched until the commit
+    assert _tree(target) == {"old.txt": b"old", "spec.json": b"{}"}  # untouched until the commit
     folder.commit()
     assert _tree(tmp_path) == {"run/new.txt": b"new"}
 
@@ -193,13 +194,14 @@ def test_a_run_failing_mid_way_leaves_the_existing_folder_untouched(
     run = sys.modules["flowkit.runs.pipeline"].run
     target = tmp_path / "run"
     target.mkdir()
+    (target / "spec.json").write_text("{}")
     (target / "summary.json").write_text('{"loss": 0.1}')
     (target / "model.safetensors").write_bytes(b"previous weights")
     before = _tree(target)
     with pytest.raises(RuntimeError, match="sampler crashed"):
         run(_spec(builtin_host, tiny_spec), target, overwrite=True, host=builtin_host)
     assert _tree(target) == before
-    assert not (tmp_path / "run.old").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run", "run.partial"]
 
 
 def test_a_run_failing_mid_way_creates_no_target(
@@ -215,3 +217,66 @@ def test_a_run_failing_mid_way_creates_no_target(
     assert (staging / "spec.json").is_file()
     assert not (staging / "summary.json").exists()
     assert not [p for p in staging.rglob("*") if p.name.endswith(".tmp")]
+
+
+# --- promises a run folder keeps when things go wrong ---------------------------------------------
+
+
+def test_overwrite_never_replaces_a_folder_flowkit_did_not_write(tmp_path: Path) -> None:
+    target = tmp_path / "photos"
+    target.mkdir()
+    (target / "holiday.jpg").write_bytes(b"precious")
+    with pytest.raises(RunFolderError, match=r"is not a flowkit folder \(it has no spec.json\); refusing"):
+        RunFolder(target, overwrite=True)
+    assert _tree(target) == {"holiday.jpg": b"precious"}
+
+
+def test_overwrite_moves_the_old_run_aside_under_a_fresh_name_and_leaves_a_users_old_folder(tmp_path: Path) -> None:
+    target = tmp_path / "run"
+    target.mkdir()
+    (target / "spec.json").write_text("{}")
+    (tmp_path / "run.old").mkdir()
+    (tmp_path / "run.old" / "mine.txt").write_text("a user's own folder")
+    folder = RunFolder(target, overwrite=True)
+    (folder.open() / "new.txt").write_text("new")
+    folder.commit()
+    assert _tree(tmp_path) == {"run/new.txt": b"new", "run.old/mine.txt": b"a user's own folder"}
+
+
+def test_a_partial_run_with_a_checkpoint_is_offered_for_resume_not_deleted(tmp_path: Path) -> None:
+    staging = tmp_path / "run.partial"
+    (staging / "checkpoint").mkdir(parents=True)
+    (staging / "checkpoint" / "state.json").write_text("{}")
+    with pytest.raises(RunFolderError, match=r"holds an interrupted run with a checkpoint; continue it with --resume"):
+        RunFolder(tmp_path / "run").open()
+    assert (staging / "checkpoint" / "state.json").is_file()
+    assert not (tmp_path / ".run.lock").exists()  # the refused open released its lock
+    RunFolder(tmp_path / "run", overwrite=True).open()  # discarding it is an explicit choice
+    assert list(staging.iterdir()) == []
+
+
+def test_two_writers_of_one_run_folder_are_refused(tmp_path: Path) -> None:
+    first = RunFolder(tmp_path / "run")
+    first.open()
+    with pytest.raises(RunFolderError, match=r"another flowkit process is writing .*run.partial"):
+        RunFolder(tmp_path / "run").open()
+    first.commit()
+    assert not (tmp_path / ".run.lock").exists()
+    second = RunFolder(tmp_path / "run2")
+    with second as staging:
+        (staging / "x").write_text("x")
+    assert (tmp_path / "run2.partial" / "x").is_file()  # left without a commit: kept, unlocked
+    RunFolder(tmp_path / "run2").open()
+
+
+def test_a_spec_cannot_overwrite_a_folder_by_itself(
+    tmp_path: Path, builtin_host: PluginHost, tiny_spec: dict[str, Any]
+) -> None:
+    run = sys.modules["flowkit.runs.pipeline"].run
+    target = tmp_path / "run"
+    target.mkdir()
+    (target / "spec.json").write_text("{}")
+    spec = validate_spec({**tiny_spec, "output": {"plots": False, "overwrite": True}}, host=builtin_host)
+    with pytest.raises(RunFolderError, match=r"output.overwrite in a spec is not enough"):
+        run(spec, target, host=builtin_host)
+    assert _tree(target) == {"spec.json": b"{}"}

@@ -262,36 +262,37 @@ def sample_run(
         trajectory=plots,
         progress=progress,
     )
-    out = RunFolder(run.folder / RESAMPLED_DIR / f"{solver.name}-{tag or default_tag(solver, num, seed)}", overwrite=True)
-    staging = out.open()
-    save_samples(staging, drawn)
-    conditional = drawn.labels is not None
-    info: dict[str, Any] = {
-        "solver": {"name": solver.name, "params": solver.params.model_dump(mode="json")},
-        "num_samples": num,
-        "batch_size": settings.batch_size if batch_size is None else batch_size,
-        "seed": seed,
-        "nfe": drawn.nfe,
-        "nfe_total": drawn.nfe_total,
-        "seconds": drawn.seconds,
-        "guidance_scale": (settings.guidance_scale if guidance_scale is None else guidance_scale)
-        if conditional
-        else None,
-        "labels": (labels or settings.labels) if conditional else None,
-    }
-    if plots:
-        write_sample_pictures(
-            staging,
-            drawn.samples,
-            reference_data(run, num, seed),
-            title=f"{solver.name} ({drawn.nfe} NFE)",
-            times=drawn.times,
-            trajectory=drawn.trajectory,
-            labels=drawn.labels,
-            trajectory_name=RESAMPLED_TRAJECTORY_PICTURE,
-        )
-    write_json(staging / RESAMPLED_INFO, info)
-    return SampleRunResult(out.commit(), drawn, info)
+    folder = run.folder / RESAMPLED_DIR / f"{solver.name}-{tag or default_tag(solver, num, seed)}"
+    out = RunFolder(folder, overwrite=True, marker=RESAMPLED_INFO)
+    with out as staging:
+        save_samples(staging, drawn)
+        conditional = drawn.labels is not None
+        info: dict[str, Any] = {
+            "solver": {"name": solver.name, "params": solver.params.model_dump(mode="json")},
+            "num_samples": num,
+            "batch_size": settings.batch_size if batch_size is None else batch_size,
+            "seed": seed,
+            "nfe": drawn.nfe,
+            "nfe_total": drawn.nfe_total,
+            "seconds": drawn.seconds,
+            "guidance_scale": (settings.guidance_scale if guidance_scale is None else guidance_scale)
+            if conditional
+            else None,
+            "labels": (labels or settings.labels) if conditional else None,
+        }
+        if plots:
+            write_sample_pictures(
+                staging,
+                drawn.samples,
+                reference_data(run, num, seed),
+                title=f"{solver.name} ({drawn.nfe} NFE)",
+                times=drawn.times,
+                trajectory=drawn.trajectory,
+                labels=drawn.labels,
+                trajectory_name=RESAMPLED_TRAJECTORY_PICTURE,
+            )
+        write_json(staging / RESAMPLED_INFO, info)
+        return SampleRunResult(out.commit(), drawn, info)
 
 
 def build_solver(name: str, params: dict[str, Any], host: PluginHost | None = None) -> Solver:

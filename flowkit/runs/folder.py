@@ -154,40 +154,119 @@ def load_weights(path: Path, module: torch.nn.Module) -> None:
         raise CheckpointError(f"cannot load weights from {path}: {exc}") from exc
 
 
-class RunFolder:
-    """A run folder being written: files go to ``staging`` until :meth:`commit` renames it to ``target``."""
+def is_flowkit_folder(path: Path, marker: str = SPEC_FILE) -> bool:
+    """Whether ``path`` is a folder flowkit wrote (it holds ``marker``, e.g. a run's ``spec.json``)."""
+    return path.is_dir() and (path / marker).is_file()
 
-    def __init__(self, target: str | Path, *, overwrite: bool = False, resume: bool = False) -> None:
+
+class _Lock:
+    """An exclusive, non-blocking lock on a file beside a folder being written (POSIX ``flock``).
+
+    Held from :meth:`RunFolder.open` to :meth:`RunFolder.commit` (or :meth:`RunFolder.close`), so two
+    processes never write the same staging folder. Where ``fcntl`` does not exist the lock is a no-op.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def acquire(self, what: Path) -> None:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(fd)
+            raise RunFolderError(f"another flowkit process is writing {what} (locked by {self.path})") from exc
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        self.path.unlink(missing_ok=True)
+        os.close(self._fd)
+        self._fd = None
+
+
+class RunFolder:
+    """A folder being written: files go to ``staging`` until :meth:`commit` renames it to ``target``.
+
+    The promises, each checked before anything is written:
+
+    * an existing ``target`` is replaced only with ``overwrite`` and only when flowkit wrote it
+      (it holds ``marker``: a run's ``spec.json``, a re-sampled folder's ``info.json``); a folder a
+      person made is never replaced;
+    * a staging folder holding a resumable checkpoint (an interrupted run) is never discarded
+      without ``overwrite``: the message offers ``--resume``;
+    * one process at a time writes a staging folder (a lock file beside it);
+    * the old target is moved aside under a fresh hidden name, so nothing else is clobbered.
+    """
+
+    def __init__(
+        self, target: str | Path, *, overwrite: bool = False, resume: bool = False, marker: str = SPEC_FILE
+    ) -> None:
         self.target = Path(target)
         self.overwrite = overwrite
         self.resume = resume
+        self.marker = marker
         self.staging = self.target.with_name(self.target.name + STAGING_SUFFIX)
+        self._lock = _Lock(self.target.with_name(f".{self.target.name}.lock"))
+        self._copied = False
         self.check()
 
     def check(self) -> None:
         """Raise :class:`RunFolderError` if the target exists and may not be replaced."""
-        if self.target.exists() and not (self.overwrite or self.resume):
-            raise RunFolderError(
-                f"run folder {self.target} already exists; pass --overwrite (or set output.overwrite) to replace it"
-            )
-        if self.target.exists() and not self.target.is_dir():
+        if not self.target.exists():
+            return
+        if not self.target.is_dir():
             raise RunFolderError(f"{self.target} exists and is not a folder")
+        if not (self.overwrite or self.resume):
+            raise RunFolderError(f"run folder {self.target} already exists; pass --overwrite to replace it")
+        if self.overwrite and not is_flowkit_folder(self.target, self.marker):
+            raise RunFolderError(
+                f"{self.target} exists and is not a flowkit folder (it has no {self.marker}); "
+                "refusing to replace it, even with --overwrite"
+            )
 
     def open(self) -> Path:
-        """Create a fresh staging folder and return it.
+        """Lock, create a fresh staging folder and return it.
 
         When resuming, the staging folder of an interrupted run is kept as it is; failing that, a
-        finished run's folder is copied into staging so training can continue from its checkpoint.
+        finished run's folder is copied into staging so training can continue from its checkpoint
+        (:meth:`close` removes that copy again if the run stops before committing).
+
+        Raises:
+            RunFolderError: another process writes the folder, the staging folder holds an
+                interrupted run's checkpoint and neither ``resume`` nor ``overwrite`` was asked for,
+                there is nothing to resume, or the folder cannot be created.
         """
         self.check()
+        self._lock.acquire(self.staging)
+        try:
+            return self._open()
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _open(self) -> Path:
         if self.resume:
             if self.staging.is_dir():
                 return self.staging
             if self.target.is_dir():
                 shutil.copytree(self.target, self.staging)
+                self._copied = True
                 return self.staging
             raise RunFolderError(f"nothing to resume: neither {self.staging} nor {self.target} exists")
         if self.staging.exists():
+            if (self.staging / CHECKPOINT_DIR).exists() and not self.overwrite:
+                raise RunFolderError(
+                    f"{self.staging} holds an interrupted run with a checkpoint; continue it with --resume, "
+                    "or pass --overwrite to discard it"
+                )
             shutil.rmtree(self.staging)
         try:
             self.staging.mkdir(parents=True)
@@ -196,15 +275,34 @@ class RunFolder:
         return self.staging
 
     def commit(self) -> Path:
-        """Move the finished staging folder into place (replacing the old target if allowed)."""
-        self.check()
-        old = None
-        if self.target.exists():
-            old = self.target.with_name(self.target.name + OLD_SUFFIX)
-            if old.exists():
-                shutil.rmtree(old)
-            os.replace(self.target, old)
-        os.replace(self.staging, self.target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-        return self.target
+        """Move the finished staging folder into place (replacing the old target if allowed), then unlock."""
+        try:
+            self.check()
+            old = None
+            if self.target.exists():
+                old = self.target.with_name(f".{self.target.name}.{secrets.token_hex(4)}{OLD_SUFFIX}")
+                os.replace(self.target, old)
+            os.replace(self.staging, self.target)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+            return self.target
+        finally:
+            self._lock.release()
+
+    def __enter__(self) -> Path:
+        """``with RunFolder(...) as staging:`` opens the folder; leaving the block without
+        :meth:`commit` (an error, an interrupt) calls :meth:`close`."""
+        return self.open()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Give up without committing: unlock, and remove a staging copy made for resuming a finished run.
+
+        The staging folder of an interrupted run is kept (it is what ``--resume`` continues).
+        """
+        if self._copied and self.staging.is_dir():
+            shutil.rmtree(self.staging, ignore_errors=True)
+            self._copied = False
+        self._lock.release()

@@ -163,7 +163,8 @@ def run(
     Args:
         spec: a validated spec (:func:`flowkit.load_spec` / :func:`flowkit.validate_spec`).
         output: the run folder (default: ``output.dir`` or ``runs/<name>``).
-        overwrite: replace an existing folder (default: ``output.overwrite``).
+        overwrite: replace an existing run folder (only one flowkit wrote; a spec's ``output.overwrite``
+            alone is refused, so a downloaded spec cannot delete a folder).
         resume: continue an interrupted run (``<folder>.partial``) or a finished one, from its
             last checkpoint; the spec may differ only in steps, logging, sampling and evaluation.
         progress: show progress bars (only when stderr is a terminal).
@@ -174,128 +175,133 @@ def run(
             work), or there is nothing to resume.
     """
     s = spec
-    allow = s.output.overwrite if overwrite is None else overwrite
-    folder = RunFolder(output or default_output(spec), overwrite=allow, resume=resume)
-    components = build_components(spec, host)
-    staging = folder.open()
-    resolved = resolved_spec(spec, components)
-    metrics_file = staging / METRICS_FILE
-    checkpoint_dir = staging / CHECKPOINT_DIR
-
-    trainer = make_trainer(spec, components) if components.model.trainable else None
-    if resume:
-        if trainer is not None:
-            if find_checkpoint(checkpoint_dir) is None:
-                raise RunFolderError(f"nothing to resume in {staging}: it has no checkpoint")
-            check_resumable(staging / SPEC_FILE, resolved)
-            trainer.load_state(*load_checkpoint(checkpoint_dir))
-        kept = _read_log(metrics_file, up_to=trainer.step if trainer else 0)
-        atomic_write_text(metrics_file, "".join(json.dumps(r) + "\n" for r in kept))
-    else:
-        atomic_write_text(metrics_file, "")
-    write_json(staging / SPEC_FILE, resolved)
-
-    board = _tensorboard(staging) if s.output.tensorboard else None
-
-    def log(record: LogRecord) -> None:
-        with metrics_file.open("a", encoding="utf-8") as f:
-            f.write(json.dumps(record) + "\n")
-        if board is not None:
-            for key in ("loss", "lr", "samples_per_s"):
-                board.add_scalar(f"train/{key}", record[key], record["step"])
-        if on_log is not None:
-            on_log(record)
-
-    def checkpoint(tr: Trainer) -> None:
-        tensors, state = tr.state()
-        save_checkpoint(checkpoint_dir, tensors, state)
-
-    train_result = TrainResult()
-    if trainer is not None and trainer.step < s.train.steps:
-        try:
-            train_result = trainer.fit(
-                s.train.steps - trainer.step,
-                log_every=s.train.log_every,
-                on_log=log,
-                checkpoint_every=s.train.checkpoint_every,
-                on_checkpoint=checkpoint,
-                progress=progress,
-            )
-        except KeyboardInterrupt as exc:
-            found = find_checkpoint(checkpoint_dir)
-            hint = "continue it with --resume" if found else "it has no checkpoint yet (set train.checkpoint_every)"
-            raise RunFolderError(
-                f"interrupted at step {trainer.step}; the partial run is in {staging}; {hint}"
-            ) from exc
-    stamp = {"flowkit": flowkit_version()}
-    if trainer is not None:
-        checkpoint(trainer)
-    save_weights(staging / WEIGHTS_FILE, components.model, stamp)
-    use_ema = trainer is not None and trainer.ema is not None and s.sample.use_ema
-    if trainer is not None and trainer.ema is not None:
-        save_weights(staging / EMA_WEIGHTS_FILE, trainer.ema.module, stamp)
-
-    trained = LoadedRun(
-        staging,
-        spec,
-        components,
-        resolved["resolved"],
-        staging / (EMA_WEIGHTS_FILE if use_ema else WEIGHTS_FILE),
-        network=trainer.sampling_model() if (trainer is not None and use_ema) else components.model,
-    )
-    drawn = draw_samples(trained, trajectory=s.output.plots, progress=progress)
-    save_samples(staging, drawn)
-    metric_results = evaluate(
-        drawn.samples,
-        components.dataset,
-        components.metrics,
-        seed=spec.seed,
-        references=s.evaluate.references,
-    )
-
-    history = _read_log(metrics_file, up_to=None)
-    final_loss = history[-1]["loss"] if history else None
-    summary: dict[str, Any] = {
-        "name": spec.name,
-        "seed": spec.seed,
-        "flowkit": flowkit_version(),
-        "train": {
-            "steps": trainer.step if trainer is not None else 0,
-            "final_loss": final_loss,
-            "seconds": train_result.seconds,
-            "samples_per_s": train_result.samples_per_s,
-            "num_parameters": sum(p.numel() for p in components.model.parameters()),
-            "ema": use_ema,
-        },
-        "sample": {
-            "solver": components.provenance["solver"]["name"],
-            "solver_params": components.provenance["solver"]["params"],
-            "num_samples": s.sample.num_samples,
-            "nfe": drawn.nfe,
-            "seconds": drawn.seconds,
-            "guidance_scale": s.sample.guidance_scale if drawn.labels is not None else None,
-        },
-        "metrics": {name: r.to_dict() for name, r in metric_results.items()},
-    }
-    if s.output.plots:
-        plot_loss(staging / LOSS_PICTURE, [r["step"] for r in history], [r["loss"] for r in history])
-        write_sample_pictures(
-            staging,
-            drawn.samples,
-            reference_data(trained, drawn.samples.shape[0], spec.seed),
-            title=_title(spec, metric_results),
-            times=drawn.times,
-            trajectory=drawn.trajectory,
-            labels=drawn.labels,
+    target = Path(output or default_output(spec))
+    if s.output.overwrite and not overwrite and target.exists():
+        raise RunFolderError(
+            f"run folder {target} already exists; pass --overwrite to replace it "
+            "(output.overwrite in a spec is not enough: a spec cannot delete a folder)"
         )
-    if board is not None:
-        for name, r in metric_results.items():
-            board.add_scalar(f"eval/{name}", r.value, summary["train"]["steps"])
-            board.add_scalar(f"eval/{name}_noise_floor", r.noise_floor, summary["train"]["steps"])
-        board.close()
-    write_json(staging / SUMMARY_FILE, summary)
-    final = folder.commit()
-    return RunResult(final, summary, components, train_result, drawn, metric_results)
+    folder = RunFolder(target, overwrite=bool(overwrite), resume=resume)
+    components = build_components(spec, host)
+    with folder as staging:
+        resolved = resolved_spec(spec, components)
+        metrics_file = staging / METRICS_FILE
+        checkpoint_dir = staging / CHECKPOINT_DIR
+
+        trainer = make_trainer(spec, components) if components.model.trainable else None
+        if resume:
+            if trainer is not None:
+                if find_checkpoint(checkpoint_dir) is None:
+                    raise RunFolderError(f"nothing to resume in {staging}: it has no checkpoint")
+                check_resumable(staging / SPEC_FILE, resolved)
+                trainer.load_state(*load_checkpoint(checkpoint_dir))
+            kept = _read_log(metrics_file, up_to=trainer.step if trainer else 0)
+            atomic_write_text(metrics_file, "".join(json.dumps(r) + "\n" for r in kept))
+        else:
+            atomic_write_text(metrics_file, "")
+        write_json(staging / SPEC_FILE, resolved)
+
+        board = _tensorboard(staging) if s.output.tensorboard else None
+
+        def log(record: LogRecord) -> None:
+            with metrics_file.open("a", encoding="utf-8") as f:
+                f.write(json.dumps(record) + "\n")
+            if board is not None:
+                for key in ("loss", "lr", "samples_per_s"):
+                    board.add_scalar(f"train/{key}", record[key], record["step"])
+            if on_log is not None:
+                on_log(record)
+
+        def checkpoint(tr: Trainer) -> None:
+            tensors, state = tr.state()
+            save_checkpoint(checkpoint_dir, tensors, state)
+
+        train_result = TrainResult()
+        if trainer is not None and trainer.step < s.train.steps:
+            try:
+                train_result = trainer.fit(
+                    s.train.steps - trainer.step,
+                    log_every=s.train.log_every,
+                    on_log=log,
+                    checkpoint_every=s.train.checkpoint_every,
+                    on_checkpoint=checkpoint,
+                    progress=progress,
+                )
+            except KeyboardInterrupt as exc:
+                found = find_checkpoint(checkpoint_dir)
+                hint = "continue it with --resume" if found else "it has no checkpoint yet (set train.checkpoint_every)"
+                raise RunFolderError(
+                    f"interrupted at step {trainer.step}; the partial run is in {staging}; {hint}"
+                ) from exc
+        stamp = {"flowkit": flowkit_version()}
+        if trainer is not None:
+            checkpoint(trainer)
+        save_weights(staging / WEIGHTS_FILE, components.model, stamp)
+        use_ema = trainer is not None and trainer.ema is not None and s.sample.use_ema
+        if trainer is not None and trainer.ema is not None:
+            save_weights(staging / EMA_WEIGHTS_FILE, trainer.ema.module, stamp)
+
+        trained = LoadedRun(
+            staging,
+            spec,
+            components,
+            resolved["resolved"],
+            staging / (EMA_WEIGHTS_FILE if use_ema else WEIGHTS_FILE),
+            network=trainer.sampling_model() if (trainer is not None and use_ema) else components.model,
+        )
+        drawn = draw_samples(trained, trajectory=s.output.plots, progress=progress)
+        save_samples(staging, drawn)
+        metric_results = evaluate(
+            drawn.samples,
+            components.dataset,
+            components.metrics,
+            seed=spec.seed,
+            references=s.evaluate.references,
+        )
+
+        history = _read_log(metrics_file, up_to=None)
+        final_loss = history[-1]["loss"] if history else None
+        summary: dict[str, Any] = {
+            "name": spec.name,
+            "seed": spec.seed,
+            "flowkit": flowkit_version(),
+            "train": {
+                "steps": trainer.step if trainer is not None else 0,
+                "final_loss": final_loss,
+                "seconds": train_result.seconds,
+                "samples_per_s": train_result.samples_per_s,
+                "num_parameters": sum(p.numel() for p in components.model.parameters()),
+                "ema": use_ema,
+            },
+            "sample": {
+                "solver": components.provenance["solver"]["name"],
+                "solver_params": components.provenance["solver"]["params"],
+                "num_samples": s.sample.num_samples,
+                "nfe": drawn.nfe,
+                "seconds": drawn.seconds,
+                "guidance_scale": s.sample.guidance_scale if drawn.labels is not None else None,
+            },
+            "metrics": {name: r.to_dict() for name, r in metric_results.items()},
+        }
+        if s.output.plots:
+            plot_loss(staging / LOSS_PICTURE, [r["step"] for r in history], [r["loss"] for r in history])
+            write_sample_pictures(
+                staging,
+                drawn.samples,
+                reference_data(trained, drawn.samples.shape[0], spec.seed),
+                title=_title(spec, metric_results),
+                times=drawn.times,
+                trajectory=drawn.trajectory,
+                labels=drawn.labels,
+            )
+        if board is not None:
+            for name, r in metric_results.items():
+                board.add_scalar(f"eval/{name}", r.value, summary["train"]["steps"])
+                board.add_scalar(f"eval/{name}_noise_floor", r.noise_floor, summary["train"]["steps"])
+            board.close()
+        write_json(staging / SUMMARY_FILE, summary)
+        final = folder.commit()
+        return RunResult(final, summary, components, train_result, drawn, metric_results)
 
 
 def _tensorboard(folder: Path) -> Any:

@@ -109,7 +109,11 @@ class OutputSpec(Section):
     """Where the run folder goes."""
 
     dir: str | None = Field(None, description="Run folder (default: runs/<name>).")
-    overwrite: bool = Field(False, description="Replace an existing run folder.")
+    overwrite: bool = Field(
+        False,
+        description="Deprecated and not enough on its own: replacing a folder needs --overwrite "
+        "(or run(..., overwrite=True)), so a spec cannot delete a folder.",
+    )
     plots: bool = Field(True, description="Write samples.png and loss.png.")
     tensorboard: bool = Field(
         False, description="Also log to TensorBoard event files in <run>/tensorboard (needs tensorboard)."
