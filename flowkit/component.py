@@ -31,12 +31,13 @@ class Component(ABC):
     name: ClassVar[str] = ""
 
     class Params(BaseModel):
-        """Base of every component's parameter model: unknown keys are rejected, values are frozen.
+        """Base of every component's parameter model: unknown keys are rejected, values are frozen, and
+        a float must be finite (``inf`` and ``nan`` are refused where they are given, not found later).
 
         A component subclass extends its parent's model: ``class Params(GaussianPath.Params): ...``.
         """
 
-        model_config = ConfigDict(extra="forbid", frozen=True)
+        model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     params: Params
 

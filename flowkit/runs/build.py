@@ -10,6 +10,7 @@ import torch
 from flowkit.component import Component
 from flowkit.coupling import Coupling
 from flowkit.data import Dataset
+from flowkit.engine.device import resolve_device
 from flowkit.errors import IncompatibleComponentsError
 from flowkit.field import ModelField
 from flowkit.host.create import build_component
@@ -101,7 +102,7 @@ def build_components(spec: RunSpecBase, host: PluginHost | None = None) -> Compo
         provenance[label] = provenance_of(registry.registration(kind, value.name), params)
         return build_component(kind, value.name, params, host)
 
-    device = torch.device(spec.device)
+    device = resolve_device(spec.device)
     dtype = DTYPES[spec.dtype]
     s = spec
     dataset = cast(Dataset, make("dataset", "data", s.data))

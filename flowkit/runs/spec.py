@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union, cast
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic import create_model as _create_model
 
 from flowkit.errors import SpecError
+from flowkit.engine.device import resolve_device
 from flowkit.engine.evaluation import DEFAULT_REFERENCES
 from flowkit.host.manager import PluginHost, default_host
 from flowkit.component import Component
@@ -38,7 +39,7 @@ create_model: Any = _create_model  # pydantic's dynamic model factory (typed loo
 class Section(BaseModel):
     """Base of the fixed spec sections: unknown keys are rejected."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class TrainSpec(Section):
@@ -49,7 +50,7 @@ class TrainSpec(Section):
     grad_accum: int = Field(1, gt=0, description="Micro-batches accumulated per optimizer step.")
     lr: float = Field(1e-3, gt=0, description="Peak learning rate of AdamW.")
     weight_decay: float = Field(0.0, ge=0, description="AdamW weight decay.")
-    betas: tuple[float, float] = Field((0.9, 0.999), description="AdamW moment decays.")
+    betas: tuple[float, float] = Field((0.9, 0.999), description="AdamW moment decays, each in [0, 1).")
     warmup_steps: int = Field(0, ge=0, description="Linear learning-rate warm-up steps.")
     schedule: Literal["constant", "cosine"] = Field("constant", description="Learning rate after warm-up.")
     min_lr_ratio: float = Field(0.0, ge=0, le=1, description="Final learning rate of the cosine schedule / peak.")
@@ -66,6 +67,13 @@ class TrainSpec(Section):
     checkpoint_every: int | None = Field(
         None, gt=0, description="Write a resumable checkpoint every this many steps (and always at the end)."
     )
+
+    @field_validator("betas")
+    @classmethod
+    def _betas_in_unit_interval(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if not all(0.0 <= b < 1.0 for b in value):
+            raise ValueError(f"each AdamW moment decay must be in [0, 1), got {list(value)}")
+        return value
 
 
 class ComponentSpec(Section):
@@ -131,7 +139,9 @@ class RunSpecBase(Section):
 
     name: str | None = Field(None, description="A label for the run (defaults to the spec file's stem).")
     seed: int = Field(0, description="Seed of every random number the run draws.")
-    device: str = Field("cpu", description="torch device, e.g. 'cpu' or 'cuda:0'.")
+    device: str = Field(
+        "cpu", description="torch device: 'auto' (CUDA when available, else the CPU), 'cpu', 'cuda[:i]' or 'mps'."
+    )
     dtype: Literal["float32", "float64"] = Field("float32", description="Floating-point type of the run.")
     data: ComponentSpec
     model: ComponentSpec
@@ -143,6 +153,25 @@ class RunSpecBase(Section):
     sample: SampleSpec
     evaluate: EvaluateSpec
     output: OutputSpec = Field(default_factory=OutputSpec)
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str | None) -> str | None:
+        if value is not None and (not value.strip() or value in {".", ".."} or any(c in value for c in "/\\\0")):
+            raise ValueError(f"a run name may not hold path parts ('/', '\\', '.', '..'), got {value!r}")
+        return value
+
+    @field_validator("device")
+    @classmethod
+    def _available_device(cls, value: str) -> str:
+        resolve_device(value)  # raises ValueError naming what is missing
+        return value
+
+    @model_validator(mode="after")
+    def _precision_fits_the_device(self) -> RunSpecBase:
+        if self.train.precision == "fp16" and resolve_device(self.device).type == "cpu":
+            raise ValueError("train.precision 'fp16' needs a GPU; use 'bf16' or 'float32' on the CPU")
+        return self
 
     def component(self, field: str) -> tuple[str, dict[str, Any]]:
         """``(name, params)`` of a top-level component field."""
