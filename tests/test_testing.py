@@ -27,6 +27,7 @@ from flowkit import (
     Solver,
     hookimpl,
 )
+from flowkit.host.kinds import KIND_BY_NAME, KINDS
 from flowkit.testing import (
     ConformanceError,
     ExactVelocityNetwork,
@@ -48,6 +49,8 @@ from flowkit.testing import (
     plugin_components,
     reference_parameterization,
 )
+from flowkit.testing.core import devices, probes
+from flowkit.testing.dispatch import CHECKS
 
 
 def _raises(rule: str, *fragments: str) -> Any:
@@ -146,6 +149,24 @@ def test_component_rules_catch_docstring_params_and_name_problems() -> None:
 def test_invalid_params_are_reported_as_a_construction_failure() -> None:
     with _raises("dataset 'reference-gaussian'", "construction", "ValidationError"):
         check_dataset(ReferenceDataset, {"std": -1.0})
+
+
+def test_probes_cover_every_device_dtype_and_event_shape_in_order() -> None:
+    cases = list(probes(((2,), (1, 3, 3))))
+    assert len(cases) == len(devices()) * 2 * 2
+    first, second = cases[0], cases[1]
+    assert (first.device.type, first.dtype, first.event_shape) == ("cpu", torch.float32, (2,))
+    assert (second.dtype, second.event_shape) == (torch.float32, (1, 3, 3))
+    assert first.tag == "[torch.float32, event (2,), cpu]"
+    assert second.tag_with("network predicts score") == "[torch.float32, event (1, 3, 3), cpu, network predicts score]"
+    assert torch.equal(second.randn(3, 1), second.randn(3, 1))
+    assert second.randn(3, 1).shape == second.batch(3) == (3, 1, 3, 3)
+
+
+def test_every_kind_of_the_kinds_table_has_its_check() -> None:
+    assert set(CHECKS) == set(KIND_BY_NAME)
+    for kind in KINDS:
+        assert CHECKS[kind.name].__name__ == f"check_{kind.name}", kind.name
 
 
 def test_check_component_dispatches_on_the_base_class() -> None:
