@@ -41,9 +41,10 @@ in one module of it by kind:
   :mod:`~flowkit.testing.solvers`, :mod:`~flowkit.testing.datasets`,
   :mod:`~flowkit.testing.models`, :mod:`~flowkit.testing.metrics`: the check of each kind;
 * :mod:`flowkit.testing.reference`: the reference components used as fixed partners
-  (:class:`ReferencePath`, :class:`ReferenceDataset`, :func:`reference_parameterization`,
-  :class:`GaussianTarget`, :class:`ExactVelocityNetwork`, :class:`TinyNetwork`); they depend on
-  nothing but the core, and plugin tests may use them too.
+  (:class:`ReferencePath`, :class:`VelocityOnlyPath`, :class:`ReferenceDataset`,
+  :func:`reference_parameterization`, :class:`GaussianTarget`, :class:`ExactVelocityNetwork`,
+  :class:`TinyNetwork`) and :func:`fake_plugin`; they depend on nothing but the core, and
+  plugin tests may use them too.
 """
 
 from __future__ import annotations
@@ -65,6 +66,8 @@ from flowkit.testing.reference import (
     ReferenceDataset,
     ReferencePath,
     TinyNetwork,
+    VelocityOnlyPath,
+    fake_plugin,
     reference_parameterization,
 )
 from flowkit.testing.solvers import check_solver
@@ -77,6 +80,7 @@ __all__ = [
     "ReferenceDataset",
     "ReferencePath",
     "TinyNetwork",
+    "VelocityOnlyPath",
     "check_component",
     "check_coupling",
     "check_dataset",
@@ -89,6 +93,7 @@ __all__ = [
     "check_plugin",
     "check_solver",
     "describe_component",
+    "fake_plugin",
     "plugin_components",
     "reference_parameterization",
 ]

@@ -5,26 +5,32 @@ closed-form flow, a network that counts its calls. They live here, depending on 
 core, and plugin tests may use them too:
 
 * :class:`ReferencePath`: the linear Gaussian path ``x_t = t z + (1 - t) eps`` (prior ``N(0, I)``);
+* :class:`VelocityOnlyPath`: the same interpolation as a plain, non-Gaussian path that gives only
+  the conditional velocity (for "needs a Gaussian path" errors);
 * :class:`ReferenceDataset`: data ``N(mean, std^2 I)`` of any event shape;
 * :func:`reference_parameterization`: a parameterization whose network predicts one quantity;
 * :class:`GaussianTarget` and :class:`ExactVelocityNetwork`: the exact field and flow of Gaussian
   data along :class:`ReferencePath`, and a "network" serving that field;
-* :class:`TinyNetwork`: a small trainable network for objective checks.
+* :class:`TinyNetwork`: a small trainable network for objective checks;
+* :func:`fake_plugin`: a plugin module made from hook results, for host and plugin checks.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import ClassVar
+import types
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
 
 import torch
 from pydantic import Field as PydanticField
 from torch import Tensor, nn
 
 from flowkit.data import Dataset
+from flowkit.errors import IncompatibleComponentsError
+from flowkit.host.hookspecs import PLUGIN_API_VERSION, hookimpl
 from flowkit.parameterization import Parameterization
-from flowkit.path import GaussianPath, check_quantity
+from flowkit.path import GaussianPath, PathSample, ProbabilityPath, batch_times, check_quantity, expand_like
 
 # ------------------------------------------------------------------------------------------------
 # Paths
@@ -59,6 +65,46 @@ class ReferencePath(GaussianPath):
 
     def d_beta(self, t: Tensor) -> Tensor:
         return -torch.ones_like(t)
+
+
+class VelocityOnlyPath(ProbabilityPath):
+    """Reference non-Gaussian path: ``x_t = t z + (1 - t) eps`` (prior ``N(0, I)``) on ``[0, 1]``.
+
+    The interpolation of :class:`ReferencePath`, but a plain
+    :class:`~flowkit.path.ProbabilityPath`: no schedule, no conversions, and only the conditional
+    velocity ``z - eps`` as a target (``quantities = ("velocity",)``; any other quantity raises
+    :class:`~flowkit.errors.IncompatibleComponentsError`). A component that needs a Gaussian path
+    (conversions between quantities, log-SNR grids, score objectives, ...) must refuse it with a
+    clear error, and one that only needs the velocity must work with it. It passes
+    :func:`~flowkit.testing.check_path`.
+    """
+
+    name: ClassVar[str] = "reference-velocity-only"
+
+    def sample_prior(
+        self,
+        n: int,
+        event_shape: Sequence[int],
+        *,
+        generator: torch.Generator | None = None,
+        dtype: torch.dtype = torch.float32,
+        device: torch.device | str = "cpu",
+    ) -> Tensor:
+        return torch.randn((n, *event_shape), generator=generator, dtype=dtype, device=device)
+
+    def prior_log_prob(self, x: Tensor) -> Tensor:
+        flat = x.reshape(x.shape[0], -1)
+        return -0.5 * flat.pow(2).sum(dim=1) - 0.5 * flat.shape[1] * math.log(2.0 * math.pi)
+
+    def sample(self, z: Tensor, t: Tensor, noise: Tensor) -> PathSample:
+        tt = batch_times(t, z)
+        w = expand_like(tt, z)
+        return PathSample(x=w * z + (1.0 - w) * noise, t=tt, z=z, noise=noise, path=self)
+
+    def conditional_target(self, quantity: str, sample: PathSample) -> Tensor:
+        if quantity != "velocity":
+            raise IncompatibleComponentsError(f"path {self.name!r} only provides velocity, not {quantity!r}")
+        return sample.z - sample.noise
 
 
 # ------------------------------------------------------------------------------------------------
@@ -163,3 +209,40 @@ class TinyNetwork(nn.Module):
         h = torch.cat([x.reshape(x.shape[0], -1), t.reshape(-1, 1).to(x.dtype)], dim=1)
         out: Tensor = self.linear(h)
         return out.reshape(x.shape)
+
+
+# ------------------------------------------------------------------------------------------------
+# Plugin modules
+
+
+def fake_plugin(name: str, *, api: int | None = PLUGIN_API_VERSION, **hooks: Any) -> types.ModuleType:
+    """A plugin module named ``name`` whose hooks return the given results.
+
+    ``fake_plugin("my_fake", flowkit_paths=[ReferencePath])`` gives a module whose
+    ``flowkit_paths`` hook returns ``[ReferencePath]``, ready for ``PluginHost.register`` or
+    :func:`~flowkit.testing.check_plugin`. A result that is an exception instance makes its hook
+    raise it instead. Hook names are not checked, so a misspelt hook can be made too.
+
+    Args:
+        name: the module's ``__name__``.
+        api: the ``FLOWKIT_PLUGIN_API`` the module declares (default: the current plugin API);
+            ``None`` declares none.
+        hooks: hook name -> what the hook returns (or raises).
+    """
+    module = types.ModuleType(name)
+    for hook_name, result in hooks.items():
+        setattr(module, hook_name, _hook(hook_name, result))
+    if api is not None:
+        module.FLOWKIT_PLUGIN_API = api  # type: ignore[attr-defined]
+    return module
+
+
+def _hook(hook_name: str, result: Any) -> Callable[[], Any]:
+    def impl() -> Any:
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    impl.__name__ = hook_name
+    hooked: Callable[[], Any] = hookimpl(impl)
+    return hooked
