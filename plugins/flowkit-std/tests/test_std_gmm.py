@@ -14,13 +14,12 @@ from pydantic import ValidationError
 from flowkit import (
     GaussianPath,
     IncompatibleComponentsError,
-    ProbabilityPath,
     build_components,
     load_spec,
     run,
     validate_spec,
 )
-from flowkit.path import PathSample
+from flowkit.testing import VelocityOnlyPath
 from flowkit_std import (
     CondOTPath,
     GaussianMixture,
@@ -196,26 +195,11 @@ def test_marginals_are_consistent_and_finite_at_the_ends(path: GaussianPath) -> 
 
 
 def test_marginals_need_a_gaussian_path() -> None:
-    class Uniform(ProbabilityPath):
-        name = "uniform_toy"
-
-        def sample_prior(self, n: int, event_shape: Any, **kwargs: Any) -> torch.Tensor:
-            return torch.rand(n, *event_shape)
-
-        def prior_log_prob(self, x: torch.Tensor) -> torch.Tensor:
-            return torch.zeros(x.shape[0])
-
-        def sample(self, z: torch.Tensor, t: torch.Tensor, noise: torch.Tensor) -> PathSample:
-            raise NotImplementedError
-
-        def conditional_target(self, quantity: str, sample: PathSample) -> torch.Tensor:
-            raise NotImplementedError
-
     x = torch.zeros(2, 3, dtype=F64)
     with pytest.raises(IncompatibleComponentsError, match="needs a Gaussian path"):
-        MIXTURE.marginal_velocity(Uniform(), x, 0.5)
+        MIXTURE.marginal_velocity(VelocityOnlyPath(), x, 0.5)
     with pytest.raises(IncompatibleComponentsError, match="needs a Gaussian path"):
-        OracleModel(MIXTURE, Uniform())
+        OracleModel(MIXTURE, VelocityOnlyPath())
     with pytest.raises(ValueError, match="unknown quantity"):
         MIXTURE.marginal(CondOTPath(), "noise", x, 0.5)
 
