@@ -8,6 +8,7 @@ session and restored after each test, so a test that swaps it cannot leak into t
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 import types
@@ -19,7 +20,8 @@ import pytest
 import yaml
 
 import flowkit.host.manager
-from flowkit import PluginHost, hookimpl
+from flowkit import PluginHost
+from flowkit.testing import fake_plugin
 
 PLUGIN_ENV_VARS = ("FLOWKIT_STRICT_PLUGINS", "FLOWKIT_DISABLE_PLUGINS", "FLOWKIT_PLUGINS", "FLOWKIT_TRACE_PLUGINS")
 
@@ -45,31 +47,14 @@ def _isolated_plugin_state(monkeypatch: pytest.MonkeyPatch, builtin_host: Plugin
 
 @pytest.fixture
 def make_plugin() -> MakePlugin:
-    """Build a plugin module from hook results.
+    """Build a plugin module from hook results: :func:`flowkit.testing.fake_plugin` declaring no API.
 
     ``make_plugin("mod", flowkit_paths=[CondOTPath])`` gives a module whose ``flowkit_paths`` hook
     returns that list; a value that is an exception instance makes the hook raise it instead.
-    ``api=`` sets ``FLOWKIT_PLUGIN_API``. Hook names are not checked, so unknown hooks can be made.
+    ``api=`` sets ``FLOWKIT_PLUGIN_API`` (left out by default, which the host reads as the current
+    API). Hook names are not checked, so unknown hooks can be made.
     """
-
-    def hook(hook_name: str, result: Any) -> Callable[[], Any]:
-        def impl() -> Any:
-            if isinstance(result, BaseException):
-                raise result
-            return result
-
-        impl.__name__ = hook_name
-        return hookimpl(impl)
-
-    def build(module_name: str, *, api: int | None = None, **hooks: Any) -> types.ModuleType:
-        module = types.ModuleType(module_name)
-        for hook_name, result in hooks.items():
-            setattr(module, hook_name, hook(hook_name, result))
-        if api is not None:
-            module.FLOWKIT_PLUGIN_API = api  # type: ignore[attr-defined]
-        return module
-
-    return build
+    return functools.partial(fake_plugin, api=None)
 
 
 @pytest.fixture

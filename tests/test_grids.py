@@ -3,68 +3,17 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import ClassVar
 
 import pydantic
 import pytest
 import torch
-from torch import Tensor
 
 from flowkit.errors import IncompatibleComponentsError
-from flowkit.path import GaussianPath, PathSample, ProbabilityPath
 from flowkit.solver.grids import GridParams, custom_grid, edm_grid, logsnr_grid, make_grid, merge_times, uniform_grid
+from flowkit.testing import ReferencePath, VelocityOnlyPath
 
-
-class LinearPath(GaussianPath):
-    """alpha = t, beta = 1 - t (CondOT without margins), defined here so the core tests need no plugin."""
-
-    name: ClassVar[str] = "linear-test"
-
-    @property
-    def time_range(self) -> tuple[float, float]:
-        return (1e-3, 1 - 1e-3)
-
-    def alpha(self, t: Tensor) -> Tensor:
-        return t
-
-    def beta(self, t: Tensor) -> Tensor:
-        return 1 - t
-
-    def d_alpha(self, t: Tensor) -> Tensor:
-        return torch.ones_like(t)
-
-    def d_beta(self, t: Tensor) -> Tensor:
-        return -torch.ones_like(t)
-
-
-class UniformBoxPath(ProbabilityPath):
-    """A non-Gaussian path (prior uniform on a box); only its type matters here."""
-
-    name: ClassVar[str] = "box-test"
-
-    def sample_prior(
-        self,
-        n: int,
-        event_shape: Sequence[int],
-        *,
-        generator: torch.Generator | None = None,
-        dtype: torch.dtype = torch.float32,
-        device: torch.device | str = "cpu",
-    ) -> Tensor:
-        return torch.rand((n, *event_shape), generator=generator, dtype=dtype)
-
-    def prior_log_prob(self, x: Tensor) -> Tensor:
-        return torch.zeros(x.shape[0], dtype=x.dtype)
-
-    def sample(self, z: Tensor, t: Tensor, noise: Tensor) -> PathSample:
-        raise NotImplementedError
-
-    def conditional_target(self, quantity: str, sample: PathSample) -> Tensor:
-        raise NotImplementedError
-
-
-PATH = LinearPath()
+PATH = ReferencePath()
+"""alpha = t, beta = 1 - t on [1e-3, 1 - 1e-3] (CondOT's schedule, so the core tests need no plugin)."""
 T0, T1 = PATH.time_range
 
 
@@ -129,7 +78,7 @@ def test_grid_params_are_validated(params: dict[str, object], message: str) -> N
 
 
 def test_schedule_aware_grids_need_a_gaussian_path() -> None:
-    box = UniformBoxPath()
+    box = VelocityOnlyPath()
     with pytest.raises(IncompatibleComponentsError, match="needs a Gaussian path"):
         logsnr_grid(box, 0.0, 1.0, 4)
     with pytest.raises(IncompatibleComponentsError, match="needs a Gaussian path"):

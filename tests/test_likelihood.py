@@ -14,36 +14,22 @@ import pytest
 import torch
 from torch import Tensor, nn
 
-from flowkit import ModelField, Parameterization
-from flowkit.path import GaussianPath
+from flowkit import ModelField
 from flowkit.solver.likelihood import log_likelihood, sample_with_log_prob
+from flowkit.testing import ReferencePath, reference_parameterization
 
 S = 0.5
 M = 0.7
 
 
-class LinearPath(GaussianPath):
+class LinearPath(ReferencePath):
+    """:class:`~flowkit.testing.ReferencePath` on the whole of ``[0, 1]``, so ``log p_1`` is exact."""
+
     name: ClassVar[str] = "linear-test"
 
     @property
     def time_range(self) -> tuple[float, float]:
         return (0.0, 1.0)
-
-    def alpha(self, t: Tensor) -> Tensor:
-        return t
-
-    def beta(self, t: Tensor) -> Tensor:
-        return 1 - t
-
-    def d_alpha(self, t: Tensor) -> Tensor:
-        return torch.ones_like(t)
-
-    def d_beta(self, t: Tensor) -> Tensor:
-        return -torch.ones_like(t)
-
-
-class Velocity(Parameterization):
-    name: ClassVar[str] = "velocity-test"
 
 
 class GaussianVelocity(nn.Module):
@@ -66,7 +52,7 @@ def exact_log_prob(x: Tensor, s: float = S) -> Tensor:
 
 
 def field() -> ModelField:
-    return ModelField(GaussianVelocity(), Velocity(), LinearPath())
+    return ModelField(GaussianVelocity(), reference_parameterization("velocity"), LinearPath())
 
 
 def data(n: int, d: int, seed: int = 0) -> Tensor:
@@ -100,7 +86,7 @@ def test_hutchinson_is_within_its_standard_error(probe_kind: str) -> None:
     d = 6
     a = 0.4 * torch.randn(d, d, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     path = LinearPath()
-    f = ModelField(LinearField(a), Velocity(), path)
+    f = ModelField(LinearField(a), reference_parameterization("velocity"), path)
     x = torch.randn(200, d, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
     result = log_likelihood(
         f,

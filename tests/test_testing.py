@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import re
-import types
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -15,8 +14,10 @@ from pydantic import ConfigDict, field_validator
 from torch import Tensor, nn
 
 from flowkit import (
+    PLUGIN_API_VERSION,
     Coupling,
     Field,
+    IncompatibleComponentsError,
     Metric,
     Model,
     ModelContext,
@@ -25,8 +26,8 @@ from flowkit import (
     PathSample,
     ProbabilityPath,
     Solver,
-    hookimpl,
 )
+from flowkit.host.kinds import KIND_BY_NAME, KINDS
 from flowkit.testing import (
     ConformanceError,
     ExactVelocityNetwork,
@@ -34,6 +35,7 @@ from flowkit.testing import (
     ReferenceDataset,
     ReferencePath,
     TinyNetwork,
+    VelocityOnlyPath,
     check_component,
     check_coupling,
     check_dataset,
@@ -45,9 +47,12 @@ from flowkit.testing import (
     check_path,
     check_plugin,
     check_solver,
+    fake_plugin,
     plugin_components,
     reference_parameterization,
 )
+from flowkit.testing.core import devices, probes
+from flowkit.testing.dispatch import CHECKS
 
 
 def _raises(rule: str, *fragments: str) -> Any:
@@ -63,6 +68,25 @@ def test_reference_components_conform() -> None:
     check_gaussian_path(ReferencePath)
     check_dataset(ReferenceDataset, {"event_shape": (1, 2, 2)})
     check_parameterization(type(reference_parameterization("epsilon")))
+
+
+def test_the_velocity_only_path_conforms_and_gives_nothing_but_the_velocity() -> None:
+    check_path(VelocityOnlyPath)
+    draw = VelocityOnlyPath().sample(torch.ones(3, 2), torch.tensor(0.5), torch.zeros(3, 2))
+    assert torch.equal(draw.x, torch.full((3, 2), 0.5))
+    assert torch.equal(draw.target("velocity"), torch.ones(3, 2))
+    with pytest.raises(IncompatibleComponentsError, match="only provides velocity, not 'score'"):
+        draw.target("score")
+
+
+def test_fake_plugin_hooks_return_or_raise_their_results() -> None:
+    module = fake_plugin("fake_hooks", flowkit_paths=[ReferencePath], flowkit_solvers=RuntimeError("no GPU"))
+    assert module.__name__ == "fake_hooks"
+    assert module.FLOWKIT_PLUGIN_API == PLUGIN_API_VERSION
+    assert module.flowkit_paths() == [ReferencePath]
+    with pytest.raises(RuntimeError, match="no GPU"):
+        module.flowkit_solvers()
+    assert not hasattr(fake_plugin("fake_undeclared", api=None), "FLOWKIT_PLUGIN_API")
 
 
 def test_gaussian_target_flow_solves_its_velocity_ode() -> None:
@@ -148,6 +172,24 @@ def test_invalid_params_are_reported_as_a_construction_failure() -> None:
         check_dataset(ReferenceDataset, {"std": -1.0})
 
 
+def test_probes_cover_every_device_dtype_and_event_shape_in_order() -> None:
+    cases = list(probes(((2,), (1, 3, 3))))
+    assert len(cases) == len(devices()) * 2 * 2
+    first, second = cases[0], cases[1]
+    assert (first.device.type, first.dtype, first.event_shape) == ("cpu", torch.float32, (2,))
+    assert (second.dtype, second.event_shape) == (torch.float32, (1, 3, 3))
+    assert first.tag == "[torch.float32, event (2,), cpu]"
+    assert second.tag_with("network predicts score") == "[torch.float32, event (1, 3, 3), cpu, network predicts score]"
+    assert torch.equal(second.randn(3, 1), second.randn(3, 1))
+    assert second.randn(3, 1).shape == second.batch(3) == (3, 1, 3, 3)
+
+
+def test_every_kind_of_the_kinds_table_has_its_check() -> None:
+    assert set(CHECKS) == set(KIND_BY_NAME)
+    for kind in KINDS:
+        assert CHECKS[kind.name].__name__ == f"check_{kind.name}", kind.name
+
+
 def test_check_component_dispatches_on_the_base_class() -> None:
     check_component(ReferencePath)
     with _raises("kind", "derives from none of the component bases"):
@@ -195,29 +237,10 @@ class LateStartPath(ReferencePath):
         return 1.0
 
 
-class ShuffledPath(ProbabilityPath):
+class ShuffledPath(VelocityOnlyPath):
     """A non-Gaussian path whose velocity target is not the time derivative of its samples."""
 
     name: ClassVar[str] = "shuffled"
-
-    def sample_prior(
-        self,
-        n: int,
-        event_shape: Any,
-        *,
-        generator: torch.Generator | None = None,
-        dtype: torch.dtype = torch.float32,
-        device: torch.device | str = "cpu",
-    ) -> Tensor:
-        return torch.randn((n, *event_shape), generator=generator, dtype=dtype, device=device)
-
-    def prior_log_prob(self, x: Tensor) -> Tensor:
-        return -0.5 * x.reshape(x.shape[0], -1).pow(2).sum(dim=1)
-
-    def sample(self, z: Tensor, t: Tensor, noise: Tensor) -> PathSample:
-        tt = t.expand(z.shape[0]) if t.ndim == 0 else t
-        w = tt.reshape(-1, *([1] * (z.ndim - 1)))
-        return PathSample(x=w * z + (1 - w) * noise, t=tt, z=z, noise=noise, path=self)
 
     def conditional_target(self, quantity: str, sample: PathSample) -> Tensor:
         return sample.noise - sample.z  # the sign is wrong
@@ -232,17 +255,8 @@ def test_path_check_catches_wrong_derivatives_dtype_and_endpoints() -> None:
         check_path(LateStartPath)
 
 
-class StraightPath(ShuffledPath):
-    """The same non-Gaussian straight path with the right velocity target ``z - noise``."""
-
-    name: ClassVar[str] = "straight"
-
-    def conditional_target(self, quantity: str, sample: PathSample) -> Tensor:
-        return sample.z - sample.noise
-
-
 def test_path_check_verifies_the_velocity_of_non_gaussian_paths() -> None:
-    check_path(StraightPath)
+    check_path(VelocityOnlyPath)
     with _raises("path 'shuffled'", "conditional velocity vs d/dt x_t"):
         check_path(ShuffledPath)
 
@@ -533,39 +547,25 @@ def test_metric_check_catches_offsets_types_and_ordering() -> None:
 # Whole plugins
 
 
-def _module(name: str, api: int | None = 1, **hooks: list[type]) -> types.ModuleType:
-    module = types.ModuleType(name)
-    for hook, classes in hooks.items():
-
-        def impl(classes: list[type] = classes) -> list[type]:
-            return classes
-
-        impl.__name__ = hook
-        setattr(module, hook, hookimpl(impl))
-    if api is not None:
-        module.FLOWKIT_PLUGIN_API = api  # type: ignore[attr-defined]
-    return module
-
-
 def test_plugin_components_and_check_plugin_cover_every_hook() -> None:
-    module = _module("fake_ok", flowkit_paths=[ReferencePath], flowkit_datasets=[ReferenceDataset])
+    module = fake_plugin("fake_ok", flowkit_paths=[ReferencePath], flowkit_datasets=[ReferenceDataset])
     assert plugin_components(module) == [ReferencePath, ReferenceDataset]
     assert check_plugin(module) == [ReferencePath, ReferenceDataset]
 
 
 def test_check_plugin_reports_the_api_version_registration_and_failing_components() -> None:
     with _raises("plugin module 'fake_old'", "plugin API", "FLOWKIT_PLUGIN_API is 0", "plugin API 1"):
-        check_plugin(_module("fake_old", api=0, flowkit_paths=[ReferencePath]))
+        check_plugin(fake_plugin("fake_old", api=0, flowkit_paths=[ReferencePath]))
     with _raises("plugin module 'fake_none'", "plugin API", "None"):
-        check_plugin(_module("fake_none", api=None, flowkit_paths=[ReferencePath]))
+        check_plugin(fake_plugin("fake_none", api=None, flowkit_paths=[ReferencePath]))
     with _raises("registration", "not a Solver subclass"):
-        check_plugin(_module("fake_wrong", flowkit_solvers=[ReferencePath]))
+        check_plugin(fake_plugin("fake_wrong", flowkit_solvers=[ReferencePath]))
     with _raises("solver 'miscounting'", "NFE"):
-        check_plugin(_module("fake_bad", flowkit_solvers=[MiscountingSolver]))
+        check_plugin(fake_plugin("fake_bad", flowkit_solvers=[MiscountingSolver]))
 
 
 def test_check_plugin_passes_options_per_component() -> None:
-    module = _module("fake_opts", flowkit_metrics=[OffsetMetric])
+    module = fake_plugin("fake_opts", flowkit_metrics=[OffsetMetric])
     with _raises("identical inputs"):
         check_plugin(module)
     options: dict[str, dict[str, Any]] = {"metric:offset": {"zero_for_identical": False}}

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import ClassVar
-
 import numpy as np
 import pytest
 import torch
 
 from flowkit import ModelField
 from flowkit.errors import IncompatibleComponentsError
-from flowkit.path import GaussianPath, PathSample, ProbabilityPath
+from flowkit.path import GaussianPath
+from flowkit.testing import VelocityOnlyPath
 from flowkit_std import (
     CondOTPath,
     EulerSolver,
@@ -128,33 +126,7 @@ def test_in_place_and_autograd_loops_agree() -> None:
     assert torch.equal(x0, before)
 
 
-class BoxPath(ProbabilityPath):
-    """A non-Gaussian path: only its type matters here."""
-
-    name: ClassVar[str] = "box-test"
-
-    def sample_prior(
-        self,
-        n: int,
-        event_shape: Sequence[int],
-        *,
-        generator: torch.Generator | None = None,
-        dtype: torch.dtype = torch.float32,
-        device: torch.device | str = "cpu",
-    ) -> torch.Tensor:
-        return torch.rand((n, *event_shape), generator=generator, dtype=dtype)
-
-    def prior_log_prob(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.zeros(x.shape[0], dtype=x.dtype)
-
-    def sample(self, z: torch.Tensor, t: torch.Tensor, noise: torch.Tensor) -> PathSample:
-        raise NotImplementedError
-
-    def conditional_target(self, quantity: str, sample: PathSample) -> torch.Tensor:
-        raise NotImplementedError
-
-
 def test_needs_a_gaussian_path() -> None:
-    field = ModelField(lambda x, t: -x, VelocityParameterization(), BoxPath())
+    field = ModelField(lambda x, t: -x, VelocityParameterization(), VelocityOnlyPath())
     with pytest.raises(IncompatibleComponentsError, match="needs a Gaussian path"):
         ExponentialSolver(steps=4, grid="uniform").solve(field, torch.zeros(3, 2, dtype=torch.float64))
