@@ -72,15 +72,13 @@ class GaussianMixture(Dataset):
             dims = {len(m) for m in self.means}
             if len(dims) != 1 or 0 in dims:
                 raise ValueError(f"every mean must have the same positive dimension, got {sorted(dims)}")
-            if any(not math.isfinite(c) for m in self.means for c in m):
-                raise ValueError("means must be finite")
-            if any(not (w > 0 and math.isfinite(w)) for w in self.weights):
-                raise ValueError(f"weights must be positive and finite, got {self.weights}")
+            if any(not w > 0 for w in self.weights):  # finiteness is checked by every Params model
+                raise ValueError(f"weights must be positive, got {self.weights}")
             stds = self.stds if isinstance(self.stds, list) else [self.stds]
             if isinstance(self.stds, list) and len(self.stds) != k:
                 raise ValueError(f"got {k} components but {len(self.stds)} stds")
-            if any(not (s > 0 and math.isfinite(s)) for s in stds):
-                raise ValueError(f"stds must be positive and finite, got {self.stds}")
+            if any(not s > 0 for s in stds):
+                raise ValueError(f"stds must be positive, got {self.stds}")
             return self
 
     params: Params
