@@ -174,10 +174,18 @@ def run_command(
 @pass_context
 @handle_errors
 def validate_command(ctx: Context, spec_file: Path, overrides: tuple[str, ...]) -> None:
-    """Check SPEC against the installed plugins; print the resolved spec as JSON."""
+    """Check SPEC against the installed plugins; print the resolved spec as JSON.
+
+    Beyond the spec's own rules, the components are built and checked to fit together (the model
+    takes the data, the sample labels are classes of the dataset), exactly as `flowkit run` does
+    before it writes anything.
+    """
+    from flowkit.runs.build import build_components
     from flowkit.runs.spec import load_spec
 
-    spec = load_spec(spec_file, overrides, host=ctx.host())
+    host = ctx.host()
+    spec = load_spec(spec_file, overrides, host=host)
+    build_components(spec, host)
     click.echo(json.dumps(spec.model_dump(mode="json"), indent=2))
 
 

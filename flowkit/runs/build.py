@@ -11,7 +11,7 @@ from flowkit.component import Component
 from flowkit.coupling import Coupling
 from flowkit.data import Dataset
 from flowkit.engine.device import resolve_device
-from flowkit.errors import IncompatibleComponentsError
+from flowkit.errors import IncompatibleComponentsError, SpecError
 from flowkit.field import ModelField
 from flowkit.host.create import build_component
 from flowkit.host.manager import PluginHost, default_host
@@ -87,6 +87,22 @@ def check_model_fits_data(model: Model, dataset: Dataset, device: torch.device, 
         )
 
 
+def check_labels(labels: list[int] | None, dataset: Dataset) -> None:
+    """Refuse ``sample.labels`` a run could not draw, before anything is trained or written.
+
+    Raises:
+        SpecError: labels given for a dataset without classes, or outside ``0 .. num_classes - 1``.
+    """
+    if not labels:
+        return
+    classes = dataset.num_classes
+    if not classes:
+        raise SpecError([f"sample.labels: dataset {dataset.name!r} has no classes to draw"])
+    bad = [c for c in labels if not 0 <= c < classes]
+    if bad:
+        raise SpecError([f"sample.labels: {bad} are outside the classes 0..{classes - 1} of dataset {dataset.name!r}"])
+
+
 def build_components(spec: RunSpecBase, host: PluginHost | None = None) -> Components:
     """Instantiate every component of ``spec`` and check that they fit together.
 
@@ -122,6 +138,7 @@ def build_components(spec: RunSpecBase, host: PluginHost | None = None) -> Compo
     model_cls = cast(type[Model], model_reg.cls)
     model = model_cls.from_context(context, model_params).to(device=device, dtype=dtype)
     check_model_fits_data(model, dataset, device, dtype)
+    check_labels(spec.sample.labels, dataset)
     return Components(
         dataset=dataset,
         model=model,

@@ -211,6 +211,17 @@ def reference_data(run: LoadedRun, num: int, seed: int) -> Tensor:
     return run.components.dataset.sample(num, generator=torch.Generator().manual_seed(seed + 1))
 
 
+class TagError(FlowkitError, ValueError):
+    """A tag that cannot name a file or folder inside a run folder."""
+
+
+def check_tag(tag: str) -> str:
+    """``tag`` if it can name a file or folder inside the run folder (no path parts), else :class:`TagError`."""
+    if not re.fullmatch(r"[A-Za-z0-9_=+-][A-Za-z0-9._=+-]*", tag):
+        raise TagError(f"tag {tag!r} may only hold letters, digits and . _ = + - (and may not start with '.')")
+    return tag
+
+
 def default_tag(solver: Solver, num: int, seed: int) -> str:
     """A short folder tag derived from the solver's params, the sample count and the seed."""
     params = json.dumps(solver.params.model_dump(mode="json"), sort_keys=True)
@@ -244,13 +255,13 @@ def sample_run(
     ``RUN/samples/<solver>-<tag>/``. An existing folder with the same tag is replaced.
 
     Raises:
-        ValueError: ``num`` or ``batch_size`` is not positive, or ``tag`` holds path separators.
+        ValueError: ``num`` or ``batch_size`` is not positive, or ``tag`` holds path parts.
     """
     settings = run.spec.sample
     num = settings.num_samples if num is None else num
     seed = run.seed if seed is None else seed
-    if tag is not None and not re.fullmatch(r"[A-Za-z0-9._=+-]+", tag):
-        raise ValueError(f"tag {tag!r} may only hold letters, digits and . _ = + -")
+    if tag is not None:
+        check_tag(tag)
     drawn = draw_samples(
         run,
         solver,
@@ -320,8 +331,10 @@ def evaluate_run(
     default to the run's spec.
 
     Raises:
+        ValueError: ``tag`` holds path parts.
         FlowkitError: no samples were given and the run has no readable ``samples.pt``.
     """
+    check_tag(tag)
     if samples is None:
         samples = load_samples(run.folder / SAMPLES_FILE)
     results = evaluate(

@@ -109,7 +109,9 @@ def load_tensor(path: Path) -> torch.Tensor:
     try:
         value = torch.load(path, weights_only=True)
     except Exception as exc:
-        raise FlowkitError(f"cannot read {path}: {exc}") from exc
+        if "weights_only" in str(exc) or "Unsupported global" in str(exc):
+            raise FlowkitError(f"{path} holds pickled objects other than a tensor; refusing to unpickle it") from exc
+        raise FlowkitError(f"cannot read {path}: {first_line(exc)}") from exc
     if not isinstance(value, torch.Tensor):
         raise FlowkitError(f"{path} does not hold a tensor")
     return value
@@ -149,9 +151,38 @@ def load_weights(path: Path, module: torch.nn.Module) -> None:
         raise CheckpointError(f"no weights at {path}")
     try:
         state = load_file(str(path))
+    except Exception as exc:
+        raise CheckpointError(f"cannot read weights from {path}: {first_line(exc)}") from exc
+    expected = module.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    resized = sorted(k for k in set(state) & set(expected) if state[k].shape != expected[k].shape)
+    if missing or unexpected or resized:
+        parts = []
+        if resized:
+            k = resized[0]
+            parts.append(
+                f"{len(resized)} tensors have other shapes (e.g. {k}: {tuple(state[k].shape)} in the file, "
+                f"{tuple(expected[k].shape)} in the model)"
+            )
+        if missing:
+            parts.append(f"{len(missing)} tensors are missing (e.g. {missing[0]})")
+        if unexpected:
+            parts.append(f"{len(unexpected)} are not in the model (e.g. {unexpected[0]})")
+        raise CheckpointError(
+            f"the weights in {path} do not fit the model built from the spec: {'; '.join(parts)}"
+            " (was the spec's model changed?)"
+        )
+    try:
         module.load_state_dict(state)
     except Exception as exc:
-        raise CheckpointError(f"cannot load weights from {path}: {exc}") from exc
+        raise CheckpointError(f"cannot load weights from {path}: {first_line(exc)}") from exc
+
+
+def first_line(exc: BaseException) -> str:
+    """The first non-empty line of an exception's message (torch's refusals run over many lines)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
 
 
 def is_flowkit_folder(path: Path, marker: str = SPEC_FILE) -> bool:

@@ -256,6 +256,7 @@ def run(
             components.dataset,
             components.metrics,
             seed=spec.seed,
+            field=trained.field(),
             references=s.evaluate.references,
         )
 
@@ -313,9 +314,20 @@ def _tensorboard(folder: Path) -> Any:
 
 
 def _read_log(path: Path, up_to: int | None) -> list[LogRecord]:
+    """The records of ``metrics.jsonl`` up to step ``up_to``; a torn last line (a crash or a full disk
+    in the middle of a write) is dropped, a torn line before the last one is an error."""
     if not path.is_file():
         return []
-    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    lines = [line for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
+    records: list[LogRecord] = []
+    for i, line in enumerate(lines):
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            if i == len(lines) - 1:
+                break
+            raise RunFolderError(f"{path} line {i + 1} is not JSON ({exc.msg}); the log is damaged") from exc
+        records.append(record)
     return [r for r in records if up_to is None or r["step"] <= up_to]
 
 
