@@ -85,7 +85,7 @@ def _parse_number(text: str) -> float | None:
 def _read_csv(path: Path) -> tuple[Tensor, list[str] | None]:
     """Rows of numbers, with an optional header row (detected as a first row that is not all numbers)."""
     try:
-        with path.open(newline="", encoding="utf-8") as f:
+        with path.open(newline="", encoding="utf-8-sig") as f:  # a byte-order mark is not part of the header
             reader = csv.reader(f)
             rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
     except (OSError, UnicodeDecodeError, csv.Error) as exc:

@@ -110,6 +110,7 @@ class FiniteDataset(Dataset):
                 f"of {n} examples)"
             )
         self._examples = data[chosen].contiguous()
+        self._largest = float(self._examples.abs().max()) if self._examples.numel() else 0.0
         self._labels = labels[chosen].contiguous() if labels is not None else None
         self._num_classes = loaded.num_classes if labels is not None else None
 
@@ -178,7 +179,16 @@ class FiniteDataset(Dataset):
         Returns:
             ``(points, labels)``: ``(n, *event_shape)`` points of ``dtype`` and ``(n,)`` long
             labels, or ``None`` labels for an unlabelled dataset.
+
+        Raises:
+            DatasetError: the examples hold values too large for ``dtype`` (float64 data beyond the
+                float32 range), which would become infinite.
         """
+        if dtype.is_floating_point and self._largest > torch.finfo(dtype).max:
+            raise DatasetError(
+                f"{self.describe()}: values up to {self._largest:.3g} do not fit {dtype} "
+                f"(largest {torch.finfo(dtype).max:.3g}); scale the data or run in float64"
+            )
         idx = torch.randint(0, len(self), (n,), generator=generator)
         points = self._examples[idx].to(dtype)
         return points, (self._labels[idx] if self._labels is not None else None)

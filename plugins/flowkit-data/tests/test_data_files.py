@@ -255,3 +255,22 @@ def test_params_are_checked_before_reading(params: dict[str, object], message: s
 
 def test_dataset_errors_are_flowkit_errors() -> None:
     assert issubclass(DatasetError, FlowkitError) and issubclass(DatasetError, ValueError)
+
+
+def test_float64_values_beyond_float32_are_refused_for_a_float32_run_not_made_infinite(tmp_path: Path) -> None:
+    path = tmp_path / "huge.npy"
+    np.save(path, np.array([[1.0, 2.0], [3e39, 0.0]], dtype=np.float64))
+    dataset = FileDataset(path=str(path))
+    assert torch.isfinite(dataset.sample(4, dtype=torch.float64)).all()
+    with pytest.raises(DatasetError, match=r"huge.npy: values up to 3e\+39 do not fit torch.float32"):
+        dataset.sample(4, dtype=torch.float32)
+
+
+def test_a_csv_with_a_byte_order_mark_keeps_its_first_row(tmp_path: Path) -> None:
+    path = tmp_path / "bom.csv"
+    path.write_bytes("\ufeff1,2\n3,4\n".encode())  # as spreadsheet programs save "UTF-8 CSV"
+    dataset = FileDataset(path=str(path))
+    torch.testing.assert_close(dataset.examples, torch.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=torch.float64))
+    path.write_bytes("\ufeffx,y\n1,2\n".encode())
+    assert len(FileDataset(path=str(path), label_column="x")) == 1  # the header's first name is 'x', not '\ufeffx'
+
