@@ -26,6 +26,7 @@ from flowkit.engine import EMA, MetricResult, SampleResult, Trainer, TrainResult
 from flowkit.errors import (
     CheckpointError,
     ComponentConflictError,
+    DivergedError,
     FlowkitError,
     IncompatibleComponentsError,
     PluginError,
@@ -102,6 +103,7 @@ __all__ = [
     "Components",
     "Coupling",
     "Dataset",
+    "DivergedError",
     "Field",
     "FixedStepSolver",
     "FlowkitError",

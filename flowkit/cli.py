@@ -407,6 +407,11 @@ def sample_command(
     type=click.IntRange(min=1),
     help="Independent data sets each metric and its floor are averaged over (default: the run's).",
 )
+@click.option(
+    "--max-points",
+    type=click.IntRange(min=1),
+    help="Samples each metric scores at most, the first ones (default: the run's evaluate.max_points).",
+)
 @click.option("--tag", default="latest", show_default=True, help="Writes RUN/evaluations/<tag>.json.")
 @pass_context
 @handle_errors
@@ -418,6 +423,7 @@ def evaluate_command(
     samples_path: Path | None,
     seed: int | None,
     references: int | None,
+    max_points: int | None,
     tag: str,
 ) -> None:
     """Evaluate a RUN's samples with its metrics or named ones (e.g. --metric nll)."""
@@ -430,7 +436,9 @@ def evaluate_command(
     samples = None
     if samples_path is not None:
         samples = load_samples(samples_path / "samples.pt" if samples_path.is_dir() else samples_path)
-    results = evaluate_run(loaded, metrics, samples=samples, seed=seed, references=references, tag=tag)
+    results = evaluate_run(
+        loaded, metrics, samples=samples, seed=seed, references=references, tag=tag, max_points=max_points
+    )
     for name, r in results.items():
         click.echo(f"{name}: {r.value:.4f} (noise floor {r.noise_floor:.4f}, ratio {r.ratio:.2f})")
 

@@ -43,3 +43,7 @@ class RunFolderError(FlowkitError):
 
 class CheckpointError(FlowkitError):
     """A checkpoint is missing, malformed, or does not match the model."""
+
+
+class DivergedError(FlowkitError, ValueError):
+    """Training or sampling produced non-finite numbers (a NaN or infinite loss, weights or samples)."""

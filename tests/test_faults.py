@@ -137,3 +137,23 @@ def test_an_evaluation_tag_cannot_leave_the_run_folder(tmp_path: Path, tiny_spec
     result = _invoke("evaluate", folder, "--tag", "../../escaped")
     assert result.exit_code == 1 and "tag '../../escaped' may only hold" in result.stderr
     assert not list(tmp_path.rglob("escaped*"))
+
+
+def test_evaluation_scores_a_bounded_prefix_and_says_so(tmp_path: Path, tiny_spec: dict[str, Any]) -> None:
+    folder = _tiny_run(tmp_path, tiny_spec)
+    run = flowkit.load_run(folder)
+    samples = run.components.dataset.sample(3000, generator=torch.Generator().manual_seed(0))
+    [result] = flowkit.evaluate_run(run, samples=samples, max_points=500, references=2).values()
+    assert (result.num_samples, result.drawn) == (500, 3000)
+    written = json.loads((folder / "evaluations" / "latest.json").read_text())["sliced_w2"]
+    assert (written["num_samples"], written["drawn"]) == (500, 3000)
+
+
+def test_non_finite_samples_are_never_scored(tmp_path: Path, tiny_spec: dict[str, Any]) -> None:
+    folder = _tiny_run(tmp_path, tiny_spec)
+    run = flowkit.load_run(folder)
+    samples = torch.zeros(10, 2)
+    samples[3, 1] = float("nan")
+    with pytest.raises(flowkit.DivergedError, match="1 of 10 samples hold NaN or infinite values"):
+        flowkit.evaluate_run(run, samples=samples)
+    assert not (folder / "evaluations").exists()

@@ -11,12 +11,16 @@ import torch
 from torch import Tensor
 
 from flowkit.data import Dataset
-from flowkit.errors import IncompatibleComponentsError
+from flowkit.errors import DivergedError, IncompatibleComponentsError
 from flowkit.field import ModelField
 from flowkit.metric import Metric
 
 DEFAULT_REFERENCES = 5
 """Independent data sets a metric and its noise floor are averaged over unless a spec says otherwise."""
+
+DEFAULT_MAX_POINTS = 50_000
+"""Samples a metric sees at most (the first ones: samples are independent, so a prefix is a fair
+subsample); it bounds the memory of evaluation, which holds ``2 * references`` data sets of that size."""
 
 
 @dataclass
@@ -38,6 +42,8 @@ class MetricResult:
     seed: int
     references: int = 1
     noise_floor_std: float = 0.0
+    drawn: int | None = None
+    """How many samples there were when only the first ``num_samples`` of them were scored."""
 
     @property
     def ratio(self) -> float:
@@ -53,6 +59,7 @@ class MetricResult:
             "num_samples": self.num_samples,
             "references": self.references,
             "seed": self.seed,
+            "drawn": self.drawn if self.drawn is not None else self.num_samples,
         }
 
 
@@ -64,6 +71,7 @@ def evaluate(
     seed: int = 0,
     field: ModelField | None = None,
     references: int = DEFAULT_REFERENCES,
+    max_points: int = DEFAULT_MAX_POINTS,
 ) -> dict[str, MetricResult]:
     """Score ``samples`` against fresh data with every metric, plus each metric's noise floor.
 
@@ -79,12 +87,29 @@ def evaluate(
     on the first reference; its floor is :meth:`Metric.ideal_value` when the dataset knows it
     (e.g. the exact entropy of a mixture), else its value on the first second set.
 
+    At most ``max_points`` samples are scored (the first ones; ``drawn`` in each result says how
+    many there were), so memory stays bounded for any number of samples. Metrics without
+    ``needs_field`` run without autograd.
+
     Raises:
         IncompatibleComponentsError: a metric needs the field and none was given.
-        ValueError: ``references`` is below 1.
+        ValueError: ``references`` or ``max_points`` is below 1.
+        DivergedError: the samples are not all finite (diverged training or an unstable solver:
+            such samples are never scored).
     """
     if references < 1:
         raise ValueError(f"references must be at least 1, got {references}")
+    if max_points < 1:
+        raise ValueError(f"max_points must be at least 1, got {max_points}")
+    flat = samples.reshape(samples.shape[0], -1)
+    bad = int((~torch.isfinite(flat).all(dim=1)).sum())
+    if bad:
+        raise DivergedError(
+            f"{bad} of {samples.shape[0]} samples hold NaN or infinite values (did training diverge, or is the "
+            "solver unstable with these steps?); they are not scored"
+        )
+    drawn = samples.shape[0]
+    samples = samples[:max_points]
     n = samples.shape[0]
     data_gen = torch.Generator().manual_seed(seed + 1)
     pairs: list[tuple[Tensor, Tensor]] = []
@@ -111,16 +136,26 @@ def evaluate(
         else:
             values = []
             floors = []
-            for reference, second in pairs:
-                # The same projection/subsampling seed for value and floor, so they differ by data only.
-                values.append(metric.compute(samples, reference, generator=torch.Generator().manual_seed(seed + 2)))
-                floors.append(metric.compute(second, reference, generator=torch.Generator().manual_seed(seed + 2)))
+            with torch.no_grad():
+                for reference, second in pairs:
+                    # The same projection/subsampling seed for value and floor, so they differ by data only.
+                    gen_v, gen_f = torch.Generator().manual_seed(seed + 2), torch.Generator().manual_seed(seed + 2)
+                    values.append(metric.compute(samples, reference, generator=gen_v))
+                    floors.append(metric.compute(second, reference, generator=gen_f))
             used = len(pairs)
             value = statistics.fmean(values)
             floor = statistics.fmean(floors)
             floor_std = statistics.stdev(floors) if used > 1 else 0.0
         key = metric.name if metric.name not in results else f"{metric.name}_{len(results)}"
         results[key] = MetricResult(
-            metric.name, value, floor, metric.params.model_dump(), n, seed, references=used, noise_floor_std=floor_std
+            metric.name,
+            value,
+            floor,
+            metric.params.model_dump(),
+            n,
+            seed,
+            references=used,
+            noise_floor_std=floor_std,
+            drawn=drawn if drawn > n else None,
         )
     return results

@@ -324,11 +324,12 @@ def evaluate_run(
     seed: int | None = None,
     references: int | None = None,
     tag: str = "latest",
+    max_points: int | None = None,
 ) -> dict[str, MetricResult]:
     """Score ``samples`` (default: the run's ``samples.pt``) with ``metrics`` (default: the spec's)
     and write ``RUN/evaluations/<tag>.json``. ModelField metrics such as ``nll`` get the run's field.
-    ``seed`` and ``references`` (data sets averaged over, see :func:`flowkit.engine.evaluation.evaluate`)
-    default to the run's spec.
+    ``seed``, ``references`` (data sets averaged over) and ``max_points`` (samples scored at most; see
+    :func:`flowkit.engine.evaluation.evaluate`) default to the run's spec.
 
     Raises:
         ValueError: ``tag`` holds path parts.
@@ -344,6 +345,7 @@ def evaluate_run(
         seed=run.seed if seed is None else seed,
         field=run.field(),
         references=run.spec.evaluate.references if references is None else references,
+        max_points=run.spec.evaluate.max_points if max_points is None else max_points,
     )
     write_json(run.folder / EVALUATIONS_DIR / f"{tag}.json", {name: r.to_dict() for name, r in results.items()})
     return results

@@ -258,6 +258,7 @@ def run(
             seed=spec.seed,
             field=trained.field(),
             references=s.evaluate.references,
+            max_points=s.evaluate.max_points,
         )
 
         history = _read_log(metrics_file, up_to=None)

@@ -24,7 +24,7 @@ from pydantic import create_model as _create_model
 
 from flowkit.errors import SpecError
 from flowkit.engine.device import resolve_device
-from flowkit.engine.evaluation import DEFAULT_REFERENCES
+from flowkit.engine.evaluation import DEFAULT_MAX_POINTS, DEFAULT_REFERENCES
 from flowkit.host.manager import PluginHost, default_host
 from flowkit.component import Component
 from flowkit.host.kinds import KINDS, Kind
@@ -110,6 +110,11 @@ class EvaluateSpec(Section):
         DEFAULT_REFERENCES,
         ge=1,
         description="Independent data sets each metric and its noise floor are averaged over.",
+    )
+    max_points: int = Field(
+        DEFAULT_MAX_POINTS,
+        ge=1,
+        description="Samples each metric scores at most (the first ones); bounds the memory of evaluation.",
     )
 
 

@@ -273,4 +273,3 @@ def test_a_csv_with_a_byte_order_mark_keeps_its_first_row(tmp_path: Path) -> Non
     torch.testing.assert_close(dataset.examples, torch.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=torch.float64))
     path.write_bytes("\ufeffx,y\n1,2\n".encode())
     assert len(FileDataset(path=str(path), label_column="x")) == 1  # the header's first name is 'x', not '\ufeffx'
-

