@@ -6,8 +6,9 @@ import math
 
 import pytest
 import torch
+from torch import Tensor
 
-from flowkit import IncompatibleComponentsError, Trainer
+from flowkit import IncompatibleComponentsError, Model, Trainer
 from flowkit.engine.ema import EMA
 from flowkit.engine.train import learning_rate_factor
 from flowkit_data import MoonsDataset
@@ -104,3 +105,44 @@ def test_invalid_settings_are_refused() -> None:
         _trainer(grad_accum=0)
     with pytest.raises(ValueError, match="label_dropout"):
         _trainer(label_dropout=1.0)
+
+
+class _ModeRecorder(Model):
+    """A linear velocity network that records ``self.training`` at every call, with a submodule."""
+
+    def __init__(self) -> None:
+        super().__init__((2,))
+        self.linear = torch.nn.Linear(3, 2)
+        self.dropout = torch.nn.Dropout(0.5)
+        self.modes: list[bool] = []
+
+    def forward(self, x: Tensor, t: Tensor, condition: Tensor | None = None) -> Tensor:
+        self.modes.append(self.training)
+        return self.dropout(self.linear(torch.cat([x, t[:, None]], dim=1)))
+
+
+def test_every_training_step_runs_in_train_mode() -> None:
+    model = _ModeRecorder()
+    trainer = _trainer(model=model)
+    trainer.fit(3)
+    trainer.train_step()  # a step after fit still trains with dropout on
+    model.eval()
+    trainer.train_step()  # and so does one after the user switched to eval mode
+    trainer.fit(2)
+    assert model.modes == [True] * 7
+
+
+def test_fit_and_train_step_leave_the_model_in_the_mode_they_found_it_in() -> None:
+    model = _ModeRecorder()
+    trainer = _trainer(model=model)
+    trainer.fit(2)
+    assert model.training and model.dropout.training  # a new module stays in train mode
+    model.eval()
+    trainer.fit(2)
+    assert not model.training and not model.dropout.training  # the user's eval mode is kept
+    trainer.train_step()
+    assert not model.training and not model.dropout.training
+    model.train()
+    model.dropout.eval()  # a submodule set apart by the user comes back as it was
+    trainer.fit(1)
+    assert model.training and model.linear.training and not model.dropout.training

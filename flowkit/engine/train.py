@@ -10,11 +10,12 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import torch
+from torch import nn
 
 from flowkit.coupling import Coupling
 from flowkit.data import Dataset
@@ -78,6 +79,12 @@ class Trainer:
     All randomness comes from a generator seeded with ``seed`` (and torch's global generator for
     layers such as dropout, which is saved in the state), so the same arguments give the same
     weights on CPU. ``fit`` may be called repeatedly; training continues from where it stopped.
+
+    Every training step runs with the model in train mode (dropout active, normalisation
+    statistics updated), and ``train_step`` and ``fit`` then give the model and each of its
+    submodules back the mode it had before: a new module stays in train mode, one the caller put
+    in eval mode stays in eval mode. Sample with :meth:`sampling_model` (the EMA copy is always in
+    eval mode) or call ``model.eval()`` first.
 
     Raises:
         ValueError: for invalid settings.
@@ -192,13 +199,20 @@ class Trainer:
         return z, noise, labels
 
     def train_step(self) -> float:
-        """One optimisation step (``grad_accum`` micro-batches); returns the mean micro-batch loss."""
+        """One optimisation step (``grad_accum`` micro-batches); returns the mean micro-batch loss.
+
+        The step runs in train mode; afterwards the model is back in the mode it had before.
+        """
         if self.optimizer is None:
             raise ValueError(f"model {self.model.name!r} has no trainable parameters")
+        with _train_mode(self.model):
+            return self._step(self.optimizer)
+
+    def _step(self, optimizer: torch.optim.Optimizer) -> float:
         lr = self.current_lr()
-        for group in self.optimizer.param_groups:
+        for group in optimizer.param_groups:
             group["lr"] = lr
-        self.optimizer.zero_grad(set_to_none=True)
+        optimizer.zero_grad(set_to_none=True)
         total = torch.zeros((), device=self.device)
         for _ in range(self.grad_accum):
             z, noise, labels = self._batch()
@@ -210,7 +224,7 @@ class Trainer:
         self.field.condition = None
         if self.grad_clip is not None:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
-        self.optimizer.step()
+        optimizer.step()
         if self.ema is not None:
             self.ema.update(self.model)
         self.step += 1
@@ -229,17 +243,20 @@ class Trainer:
     ) -> TrainResult:
         """Train ``steps`` more steps.
 
+        Every step runs in train mode. When ``fit`` returns (or raises), the model and each of its
+        submodules are back in the mode they had when it was called, so a new module is left in
+        train mode; the callbacks see the model in train mode.
+
         ``on_checkpoint`` is called whenever the step count is a multiple of ``checkpoint_every``;
         then a log record is made if it is a multiple of ``log_every`` or the last step (so a log
         callback that stops training at a checkpointed step can resume from that very step).
         """
         result = TrainResult()
-        self.model.train()
         start = time.perf_counter()
         window: list[float] = []
         window_start = start
         bar = progress_bar(total=steps, desc="train", enabled=progress)
-        try:
+        with _train_mode(self.model), contextlib.closing(bar):
             for i in range(steps):
                 window.append(self.train_step())
                 bar.update(1)
@@ -263,9 +280,6 @@ class Trainer:
                         on_log(record)
                     result.final_loss = record["loss"]
                     window, window_start = [], now
-        finally:
-            bar.close()
-            self.model.eval()
         result.seconds = time.perf_counter() - start
         result.samples_per_s = steps * self.examples_per_step / max(result.seconds, 1e-9)
         return result
@@ -324,6 +338,18 @@ class Trainer:
             raise
         except (KeyError, RuntimeError, ValueError) as exc:
             raise CheckpointError(f"checkpoint does not match this run: {exc}") from exc
+
+
+@contextlib.contextmanager
+def _train_mode(module: nn.Module) -> Iterator[None]:
+    """Run the block with ``module`` in train mode, then restore each submodule's own mode."""
+    modes = [(m, m.training) for m in module.modules()]
+    module.train()
+    try:
+        yield
+    finally:
+        for m, training in modes:
+            m.training = training
 
 
 def _strip(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
