@@ -146,3 +146,46 @@ def test_fit_and_train_step_leave_the_model_in_the_mode_they_found_it_in() -> No
     model.dropout.eval()  # a submodule set apart by the user comes back as it was
     trainer.fit(1)
     assert model.training and model.linear.training and not model.dropout.training
+
+
+class _PlainNetwork(torch.nn.Module):
+    """A plain torch module with the model call signature, not a flowkit Model."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = torch.nn.Sequential(torch.nn.Linear(3, 32), torch.nn.SiLU(), torch.nn.Linear(32, 2))
+
+    def forward(self, x: Tensor, t: Tensor) -> Tensor:
+        return self.net(torch.cat([x, t[:, None]], dim=1))
+
+
+def test_a_plain_torch_module_trains_as_an_unconditional_model() -> None:
+    torch.manual_seed(0)
+    network = _PlainNetwork()
+    trainer = _trainer(model=network, lr=1e-2)
+    assert not trainer.conditional
+    before = [p.detach().clone() for p in network.parameters()]
+    result = trainer.fit(40, log_every=10)
+    assert trainer.step == 40 and math.isfinite(result.final_loss)
+    assert result.history[-1]["loss"] < result.history[0]["loss"]
+    assert any(not torch.equal(p, q) for p, q in zip(network.parameters(), before, strict=True))
+    assert isinstance(trainer.sampling_model(), _PlainNetwork)
+    tensors, meta = trainer.state()
+    trainer.load_state(tensors, meta)
+
+
+def test_what_is_not_a_torch_module_is_refused_with_what_is_needed() -> None:
+    with pytest.raises(TypeError, match=r"torch\.nn\.Module called as module\(x, t\)"):
+        _trainer(model=lambda x, t: x)
+    with pytest.raises(ValueError, match="model 'Identity' has no trainable parameters"):
+        _trainer(model=torch.nn.Identity()).train_step()
+
+
+def test_a_plain_module_with_num_classes_is_class_conditional() -> None:
+    network = _PlainNetwork()
+    network.num_classes = 3  # type: ignore[assignment]
+    with pytest.raises(IncompatibleComponentsError, match="'_PlainNetwork' is class-conditional but dataset 'moons'"):
+        _trainer(model=network)
+    network.num_classes = "3"  # type: ignore[assignment]
+    with pytest.raises(TypeError, match="num_classes must be an int or None"):
+        _trainer(model=network)

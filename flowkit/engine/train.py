@@ -69,6 +69,11 @@ def learning_rate_factor(
 class Trainer:
     """Trains a model for a path, parameterization and objective on a dataset.
 
+    The model is a :class:`~flowkit.model.Model` or any ``torch.nn.Module`` with its call
+    signature, ``module(x, t)`` (and ``module(x, t, condition)`` when class-conditional). A plain
+    module is trained like an unconditional model unless it has an integer ``num_classes``
+    attribute, as a :class:`~flowkit.model.Model` does.
+
     Each optimiser step draws ``grad_accum`` micro-batches of ``batch_size`` data points (with
     labels when the model is class-conditional) and as many prior draws, pairs them with the
     coupling, and accumulates ``objective.loss``; then it clips, steps AdamW at the scheduled
@@ -87,13 +92,14 @@ class Trainer:
     eval mode) or call ``model.eval()`` first.
 
     Raises:
+        TypeError: if ``model`` is not a ``torch.nn.Module``.
         ValueError: for invalid settings.
         IncompatibleComponentsError: ``fp16`` on a device without it, labels on an unlabelled dataset.
     """
 
     def __init__(
         self,
-        model: Model,
+        model: nn.Module,
         path: ProbabilityPath,
         parameterization: Parameterization,
         objective: Objective,
@@ -118,6 +124,14 @@ class Trainer:
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
+        if not isinstance(model, nn.Module):
+            raise TypeError(
+                "Trainer needs a torch.nn.Module called as module(x, t) or module(x, t, condition) "
+                f"(a flowkit.Model or any module with that signature), got {type(model).__name__}"
+            )
+        num_classes = getattr(model, "num_classes", None)
+        if num_classes is not None and not isinstance(num_classes, int):
+            raise TypeError(f"model num_classes must be an int or None, got {num_classes!r}")
         if batch_size <= 0 or grad_accum <= 0:
             raise ValueError(f"batch_size and grad_accum must be positive, got {batch_size} and {grad_accum}")
         if not 0.0 <= label_dropout < 1.0:
@@ -142,10 +156,12 @@ class Trainer:
         self.total_steps = total_steps or 0
         self.min_lr_ratio = min_lr_ratio
         self.label_dropout = label_dropout
-        self.conditional = model.num_classes is not None
+        self.model_name: str = getattr(model, "name", "") or type(model).__name__
+        self.num_classes: int | None = num_classes
+        self.conditional = num_classes is not None
         if self.conditional and dataset.num_classes is None:
             raise IncompatibleComponentsError(
-                f"model {model.name!r} is class-conditional but dataset {dataset.name!r} has no labels"
+                f"model {self.model_name!r} is class-conditional but dataset {dataset.name!r} has no labels"
             )
         self.precision: Precision = precision
         self._autocast_dtype = _autocast_dtype(precision, self.device)
@@ -188,7 +204,7 @@ class Trainer:
                 raise IncompatibleComponentsError(f"dataset {self.dataset.name!r} returned no labels")
             if self.label_dropout > 0:
                 drop = torch.rand(n, generator=self.generator) < self.label_dropout
-                labels = torch.where(drop, torch.full_like(labels, self.model.num_classes or 0), labels)
+                labels = torch.where(drop, torch.full_like(labels, self.num_classes or 0), labels)
             labels = labels.to(self.device)
         else:
             z, labels = self.dataset.sample(n, generator=self.generator, dtype=self.dtype), None
@@ -204,7 +220,7 @@ class Trainer:
         The step runs in train mode; afterwards the model is back in the mode it had before.
         """
         if self.optimizer is None:
-            raise ValueError(f"model {self.model.name!r} has no trainable parameters")
+            raise ValueError(f"model {self.model_name!r} has no trainable parameters")
         with _train_mode(self.model):
             return self._step(self.optimizer)
 
@@ -285,7 +301,10 @@ class Trainer:
         return result
 
     def sampling_model(self) -> Model:
-        """The weights to sample with: the EMA copy when there is one, else the model."""
+        """The weights to sample with: the EMA copy (in eval mode) when there is one, else the model.
+
+        A plain ``torch.nn.Module`` given to the trainer comes back as such (or as its EMA copy).
+        """
         module = self.ema.module if self.ema is not None else self.model
         return module  # type: ignore[return-value]
 
