@@ -9,8 +9,9 @@ import torch
 from torch import Tensor
 
 from flowkit import IncompatibleComponentsError, Model, Trainer
-from flowkit.engine.ema import EMA
+from flowkit.engine.ema import DEFAULT_EMA_DECAY, EMA
 from flowkit.engine.train import learning_rate_factor
+from flowkit.runs.spec import TrainSpec
 from flowkit_data import MoonsDataset
 from flowkit_nets import MLP
 from flowkit_std import CondOTPath, FlowMatchingObjective, VelocityParameterization
@@ -76,7 +77,18 @@ def test_training_is_reproducible_and_ema_is_used_for_sampling() -> None:
     for p, q in zip(a.model.parameters(), b.model.parameters(), strict=True):
         assert torch.equal(p, q)
     assert a.sampling_model() is a.ema.module  # type: ignore[union-attr]
-    assert _trainer().sampling_model() is not None
+    plain = _trainer(ema_decay=None)
+    assert plain.ema is None and plain.sampling_model() is plain.model
+
+
+def test_python_and_run_specs_share_one_ema_default() -> None:
+    """A Trainer built from Python keeps the same EMA a run spec does, and samples with it."""
+    trainer = _trainer()
+    assert trainer.ema is not None
+    assert trainer.ema.decay == DEFAULT_EMA_DECAY == TrainSpec().ema_decay
+    trainer.fit(3)
+    assert trainer.sampling_model() is trainer.ema.module
+    assert not trainer.sampling_model().training
 
 
 def test_bf16_autocast_trains_on_the_cpu_and_fp16_is_refused_with_a_clear_error() -> None:

@@ -19,7 +19,7 @@ from torch import nn
 
 from flowkit.coupling import Coupling
 from flowkit.data import Dataset
-from flowkit.engine.ema import EMA
+from flowkit.engine.ema import DEFAULT_EMA_DECAY, EMA
 from flowkit.engine.progress import progress_bar
 from flowkit.errors import CheckpointError, IncompatibleComponentsError
 from flowkit.field import Field
@@ -77,7 +77,9 @@ class Trainer:
     Each optimiser step draws ``grad_accum`` micro-batches of ``batch_size`` data points (with
     labels when the model is class-conditional) and as many prior draws, pairs them with the
     coupling, and accumulates ``objective.loss``; then it clips, steps AdamW at the scheduled
-    learning rate and updates the EMA. With ``label_dropout > 0`` a label is replaced by the
+    learning rate and updates the EMA of the weights (decay ``ema_decay``, by default
+    :data:`~flowkit.engine.ema.DEFAULT_EMA_DECAY` as in run specs; ``None`` keeps none), which
+    :meth:`sampling_model` returns. With ``label_dropout > 0`` a label is replaced by the
     "no label" token ``num_classes`` with that probability, which trains the unconditional model
     used by classifier-free guidance.
 
@@ -116,7 +118,7 @@ class Trainer:
         schedule: Schedule = "constant",
         total_steps: int | None = None,
         min_lr_ratio: float = 0.0,
-        ema_decay: float | None = None,
+        ema_decay: float | None = DEFAULT_EMA_DECAY,
         label_dropout: float = 0.0,
         precision: Precision = "float32",
         compile: bool = False,
