@@ -20,6 +20,11 @@ class Objective(Component):
     ``field.time_range`` itself, and returns a scalar tensor to minimise. It reads the network
     through ``field.predict(quantity, ...)``, so it works with every parameterization the path
     can convert.
+
+    Scale: a loss built from squared errors averages them over the event dimensions (every
+    non-batch dimension) rather than summing them, then over the batch. So a loss value, and a
+    gradient-clip threshold, mean the same for data of any shape, and read as other libraries'
+    per-dimension MSE. The built-in objectives follow this.
     """
 
     kind: ClassVar[str] = "objective"

@@ -7,6 +7,9 @@ import copy
 import torch
 from torch import nn
 
+DEFAULT_EMA_DECAY = 0.999
+"""The EMA decay used unless one is given: by :class:`~flowkit.engine.train.Trainer` and run specs."""
+
 
 class EMA:
     """Keeps ``ema = decay_k * ema + (1 - decay_k) * weights`` after every optimiser step ``k``.

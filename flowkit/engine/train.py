@@ -10,15 +10,16 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import torch
+from torch import nn
 
 from flowkit.coupling import Coupling
 from flowkit.data import Dataset
-from flowkit.engine.ema import EMA
+from flowkit.engine.ema import DEFAULT_EMA_DECAY, EMA
 from flowkit.engine.progress import progress_bar
 from flowkit.errors import CheckpointError, IncompatibleComponentsError
 from flowkit.field import ModelField
@@ -68,10 +69,17 @@ def learning_rate_factor(
 class Trainer:
     """Trains a model for a path, parameterization and objective on a dataset.
 
+    The model is a :class:`~flowkit.model.Model` or any ``torch.nn.Module`` with its call
+    signature, ``module(x, t)`` (and ``module(x, t, condition)`` when class-conditional). A plain
+    module is trained like an unconditional model unless it has an integer ``num_classes``
+    attribute, as a :class:`~flowkit.model.Model` does.
+
     Each optimiser step draws ``grad_accum`` micro-batches of ``batch_size`` data points (with
     labels when the model is class-conditional) and as many prior draws, pairs them with the
     coupling, and accumulates ``objective.loss``; then it clips, steps AdamW at the scheduled
-    learning rate and updates the EMA. With ``label_dropout > 0`` a label is replaced by the
+    learning rate and updates the EMA of the weights (decay ``ema_decay``, by default
+    :data:`~flowkit.engine.ema.DEFAULT_EMA_DECAY` as in run specs; ``None`` keeps none), which
+    :meth:`sampling_model` returns. With ``label_dropout > 0`` a label is replaced by the
     "no label" token ``num_classes`` with that probability, which trains the unconditional model
     used by classifier-free guidance.
 
@@ -79,14 +87,21 @@ class Trainer:
     layers such as dropout, which is saved in the state), so the same arguments give the same
     weights on CPU. ``fit`` may be called repeatedly; training continues from where it stopped.
 
+    Every training step runs with the model in train mode (dropout active, normalisation
+    statistics updated), and ``train_step`` and ``fit`` then give the model and each of its
+    submodules back the mode it had before: a new module stays in train mode, one the caller put
+    in eval mode stays in eval mode. Sample with :meth:`sampling_model` (the EMA copy is always in
+    eval mode) or call ``model.eval()`` first.
+
     Raises:
+        TypeError: if ``model`` is not a ``torch.nn.Module``.
         ValueError: for invalid settings.
         IncompatibleComponentsError: ``fp16`` on a device without it, labels on an unlabelled dataset.
     """
 
     def __init__(
         self,
-        model: Model,
+        model: nn.Module,
         path: ProbabilityPath,
         parameterization: Parameterization,
         objective: Objective,
@@ -103,7 +118,7 @@ class Trainer:
         schedule: Schedule = "constant",
         total_steps: int | None = None,
         min_lr_ratio: float = 0.0,
-        ema_decay: float | None = None,
+        ema_decay: float | None = DEFAULT_EMA_DECAY,
         label_dropout: float = 0.0,
         precision: Precision = "float32",
         compile: bool = False,
@@ -111,6 +126,14 @@ class Trainer:
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
+        if not isinstance(model, nn.Module):
+            raise TypeError(
+                "Trainer needs a torch.nn.Module called as module(x, t) or module(x, t, condition) "
+                f"(a flowkit.Model or any module with that signature), got {type(model).__name__}"
+            )
+        num_classes = getattr(model, "num_classes", None)
+        if num_classes is not None and not isinstance(num_classes, int):
+            raise TypeError(f"model num_classes must be an int or None, got {num_classes!r}")
         if batch_size <= 0 or grad_accum <= 0:
             raise ValueError(f"batch_size and grad_accum must be positive, got {batch_size} and {grad_accum}")
         if not 0.0 <= label_dropout < 1.0:
@@ -135,10 +158,12 @@ class Trainer:
         self.total_steps = total_steps or 0
         self.min_lr_ratio = min_lr_ratio
         self.label_dropout = label_dropout
-        self.conditional = model.num_classes is not None
+        self.model_name: str = getattr(model, "name", "") or type(model).__name__
+        self.num_classes: int | None = num_classes
+        self.conditional = num_classes is not None
         if self.conditional and dataset.num_classes is None:
             raise IncompatibleComponentsError(
-                f"model {model.name!r} is class-conditional but dataset {dataset.name!r} has no labels"
+                f"model {self.model_name!r} is class-conditional but dataset {dataset.name!r} has no labels"
             )
         self.precision: Precision = precision
         self._autocast_dtype = _autocast_dtype(precision, self.device)
@@ -181,7 +206,7 @@ class Trainer:
                 raise IncompatibleComponentsError(f"dataset {self.dataset.name!r} returned no labels")
             if self.label_dropout > 0:
                 drop = torch.rand(n, generator=self.generator) < self.label_dropout
-                labels = torch.where(drop, torch.full_like(labels, self.model.num_classes or 0), labels)
+                labels = torch.where(drop, torch.full_like(labels, self.num_classes or 0), labels)
             labels = labels.to(self.device)
         else:
             z, labels = self.dataset.sample(n, generator=self.generator, dtype=self.dtype), None
@@ -192,13 +217,20 @@ class Trainer:
         return z, noise, labels
 
     def train_step(self) -> float:
-        """One optimisation step (``grad_accum`` micro-batches); returns the mean micro-batch loss."""
+        """One optimisation step (``grad_accum`` micro-batches); returns the mean micro-batch loss.
+
+        The step runs in train mode; afterwards the model is back in the mode it had before.
+        """
         if self.optimizer is None:
-            raise ValueError(f"model {self.model.name!r} has no trainable parameters")
+            raise ValueError(f"model {self.model_name!r} has no trainable parameters")
+        with _train_mode(self.model):
+            return self._step(self.optimizer)
+
+    def _step(self, optimizer: torch.optim.Optimizer) -> float:
         lr = self.current_lr()
-        for group in self.optimizer.param_groups:
+        for group in optimizer.param_groups:
             group["lr"] = lr
-        self.optimizer.zero_grad(set_to_none=True)
+        optimizer.zero_grad(set_to_none=True)
         total = torch.zeros((), device=self.device)
         for _ in range(self.grad_accum):
             z, noise, labels = self._batch()
@@ -210,7 +242,7 @@ class Trainer:
         self.field.condition = None
         if self.grad_clip is not None:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
-        self.optimizer.step()
+        optimizer.step()
         if self.ema is not None:
             self.ema.update(self.model)
         self.step += 1
@@ -229,17 +261,20 @@ class Trainer:
     ) -> TrainResult:
         """Train ``steps`` more steps.
 
+        Every step runs in train mode. When ``fit`` returns (or raises), the model and each of its
+        submodules are back in the mode they had when it was called, so a new module is left in
+        train mode; the callbacks see the model in train mode.
+
         ``on_checkpoint`` is called whenever the step count is a multiple of ``checkpoint_every``;
         then a log record is made if it is a multiple of ``log_every`` or the last step (so a log
         callback that stops training at a checkpointed step can resume from that very step).
         """
         result = TrainResult()
-        self.model.train()
         start = time.perf_counter()
         window: list[float] = []
         window_start = start
         bar = progress_bar(total=steps, desc="train", enabled=progress)
-        try:
+        with _train_mode(self.model), contextlib.closing(bar):
             for i in range(steps):
                 window.append(self.train_step())
                 bar.update(1)
@@ -263,15 +298,15 @@ class Trainer:
                         on_log(record)
                     result.final_loss = record["loss"]
                     window, window_start = [], now
-        finally:
-            bar.close()
-            self.model.eval()
         result.seconds = time.perf_counter() - start
         result.samples_per_s = steps * self.examples_per_step / max(result.seconds, 1e-9)
         return result
 
     def sampling_model(self) -> Model:
-        """The weights to sample with: the EMA copy when there is one, else the model."""
+        """The weights to sample with: the EMA copy (in eval mode) when there is one, else the model.
+
+        A plain ``torch.nn.Module`` given to the trainer comes back as such (or as its EMA copy).
+        """
         module = self.ema.module if self.ema is not None else self.model
         return module  # type: ignore[return-value]
 
@@ -324,6 +359,18 @@ class Trainer:
             raise
         except (KeyError, RuntimeError, ValueError) as exc:
             raise CheckpointError(f"checkpoint does not match this run: {exc}") from exc
+
+
+@contextlib.contextmanager
+def _train_mode(module: nn.Module) -> Iterator[None]:
+    """Run the block with ``module`` in train mode, then restore each submodule's own mode."""
+    modes = [(m, m.training) for m in module.modules()]
+    module.train()
+    try:
+        yield
+    finally:
+        for m, training in modes:
+            m.training = training
 
 
 def _strip(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:

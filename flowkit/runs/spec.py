@@ -22,6 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic import create_model as _create_model
 
+from flowkit.engine.ema import DEFAULT_EMA_DECAY
 from flowkit.errors import SpecError
 from flowkit.engine.device import resolve_device
 from flowkit.engine.evaluation import DEFAULT_MAX_POINTS, DEFAULT_REFERENCES
@@ -56,7 +57,7 @@ class TrainSpec(Section):
     min_lr_ratio: float = Field(0.0, ge=0, le=1, description="Final learning rate of the cosine schedule / peak.")
     grad_clip: float | None = Field(None, gt=0, description="Clip the gradient norm to this value.")
     ema_decay: float | None = Field(
-        0.999, gt=0, lt=1, description="Decay of the EMA weights used for sampling (null: no EMA)."
+        DEFAULT_EMA_DECAY, gt=0, lt=1, description="Decay of the EMA weights used for sampling (null: no EMA)."
     )
     label_dropout: float = Field(
         0.1, ge=0, lt=1, description="Probability of dropping a label (class-conditional models; enables guidance)."

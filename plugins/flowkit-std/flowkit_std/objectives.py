@@ -5,9 +5,12 @@ builds ``x_t = alpha_t z + beta_t eps`` with the path, reads the network's predi
 quantity it regresses through ``field.predict`` (so a network that predicts any quantity trains
 with any objective, the path converting between them), and returns
 
-``loss = mean_i  w(t_i) || r_i ||^2``,
+``loss = mean_i  w(t_i) || r_i ||^2 / D``,
 
-the squared residual ``r_i`` summed over the event dimensions, weighted, averaged over the batch.
+the squared residual ``r_i`` averaged over the ``D`` event dimensions (all non-batch dimensions),
+weighted, averaged over the batch: the per-dimension mean squared error, as other flow-matching
+and diffusion libraries report it, so values and gradient-clip thresholds do not scale with the
+size of the data.
 
 * ``flow_matching``: ``r = v_theta - (alpha'_t z + beta'_t eps)``; optimum: the velocity ``u_t(x)``;
 * ``score_matching``: ``r = s_theta + eps / beta_t`` (form ``score``) or ``r = beta_t s_theta + eps``
@@ -41,7 +44,10 @@ from flowkit_std.time_samplers import TimeSamplingParams, sample_times
 
 
 class RegressionObjective(Objective):
-    """Base of the built-in objectives: ``mean_i w(t_i) || residual_i ||^2``.
+    """Base of the built-in objectives: ``mean_i w(t_i) || residual_i ||^2 / D``.
+
+    The squared residual is averaged over the ``D`` event dimensions, then (weighted) over the
+    batch.
 
     A subclass names the ``quantity`` it regresses (the default :meth:`residual` compares the
     model's prediction of it with its conditional target) and may override :meth:`residual` and
@@ -92,7 +98,7 @@ class RegressionObjective(Objective):
         t = self.sample_times(z.shape[0], field, z, generator)
         draw = field.path.sample(z, t, noise)
         r = self.residual(field, draw)
-        per_sample = r.pow(2).reshape(r.shape[0], -1).sum(dim=1)
+        per_sample = r.pow(2).reshape(r.shape[0], -1).mean(dim=1)
         w = self.weight(field, draw)
         if w is not None:
             per_sample = w * per_sample

@@ -96,16 +96,17 @@ def _times(objective: RegressionObjective, field: ModelField, n: int, seed: int)
 @pytest.mark.parametrize(
     ("objective", "predicts", "expected"),
     [
-        (FlowMatchingObjective(), "velocity", lambda z, eps, beta: (z - eps).pow(2).sum(1)),
-        (EpsilonObjective(), "epsilon", lambda z, eps, beta: eps.pow(2).sum(1)),
-        (DataObjective(), "data", lambda z, eps, beta: z.pow(2).sum(1)),
-        (ScoreMatchingObjective(form="ddpm"), "score", lambda z, eps, beta: eps.pow(2).sum(1)),
-        (ScoreMatchingObjective(form="score", t_max=0.9), "score", lambda z, eps, beta: eps.pow(2).sum(1) / beta**2),
+        (FlowMatchingObjective(), "velocity", lambda z, eps, beta: (z - eps).pow(2).mean(1)),
+        (EpsilonObjective(), "epsilon", lambda z, eps, beta: eps.pow(2).mean(1)),
+        (DataObjective(), "data", lambda z, eps, beta: z.pow(2).mean(1)),
+        (ScoreMatchingObjective(form="ddpm"), "score", lambda z, eps, beta: eps.pow(2).mean(1)),
+        (ScoreMatchingObjective(form="score", t_max=0.9), "score", lambda z, eps, beta: eps.pow(2).mean(1) / beta**2),
     ],
     ids=["flow_matching", "epsilon_mse", "data_mse", "score_ddpm", "score_plain"],
 )
 def test_loss_of_a_zero_network(objective: RegressionObjective, predicts: str, expected: Any) -> None:
-    """A network that outputs 0 for its own quantity leaves the whole target as the residual."""
+    """A network that outputs 0 for its own quantity leaves the whole target as the residual; the
+    loss is its squared value averaged over the event dimensions, then (weighted) over the batch."""
     path = CondOTPath()
     field = _zero_field(predicts, path)
     z, eps = _batch(256, 2)
@@ -138,12 +139,45 @@ def test_loss_is_independent_of_the_parameterization(objective: RegressionObject
     assert float(objective.loss(shifted, z, eps, generator=torch.Generator().manual_seed(5))) > losses[0]
 
 
+OBJECTIVES = [
+    (FlowMatchingObjective(), "velocity"),
+    (ScoreMatchingObjective(), "score"),
+    (ScoreMatchingObjective(form="score", t_max=0.9), "score"),
+    (EpsilonObjective(), "epsilon"),
+    (DataObjective(), "data"),
+]
+OBJECTIVE_IDS = ["flow_matching", "score_ddpm", "score_plain", "epsilon_mse", "data_mse"]
+
+
+@pytest.mark.parametrize(("objective", "predicts"), OBJECTIVES, ids=OBJECTIVE_IDS)
+def test_loss_is_a_per_dimension_mean_whatever_the_event_shape(objective: RegressionObjective, predicts: str) -> None:
+    """The same 2-D points copied into events of shape (2,), (2, 8) and (2, 4, 4) give the same
+    loss (so values and gradient-clip thresholds carry over between data shapes), and a 2-D loss
+    is the mean of the squared residual over both dimensions."""
+    path = CondOTPath()
+    z, eps = _batch(256, 8)
+    losses = []
+    for extra in ((), (8,), (4, 4)):
+        shape = (256, 2, *extra)
+        zz = z.reshape(256, 2, *(1,) * len(extra)).expand(shape).contiguous()
+        ee = eps.reshape(256, 2, *(1,) * len(extra)).expand(shape).contiguous()
+        field = _zero_field(predicts, path)
+        losses.append(float(objective.loss(field, zz, ee, generator=torch.Generator().manual_seed(9))))
+    assert losses == pytest.approx([losses[0]] * 3, rel=1e-12)
+    field = _zero_field(predicts, path)
+    draw = path.sample(z, _times(objective, field, 256, 9), eps)
+    residual = objective.residual(field, draw)
+    weight = objective.weight(field, draw)
+    per_sample = residual.pow(2).mean(1) if weight is None else weight * residual.pow(2).mean(1)
+    assert losses[0] == pytest.approx(float(per_sample.mean()), rel=1e-12)
+
+
 # --- conditional vs marginal losses ---------------------------------------------------------------
 
 
 def _per_sample(objective: RegressionObjective, field: ModelField, draw: PathSample) -> Tensor:
     r = objective.residual(field, draw)
-    per = r.pow(2).sum(1)
+    per = r.pow(2).mean(1)
     w = objective.weight(field, draw)
     return per if w is None else w * per
 
@@ -212,7 +246,7 @@ def test_objectives_needing_a_gaussian_path_say_so(
     z = torch.zeros(4, 2)
     with pytest.raises(IncompatibleComponentsError, match=f"regresses '{objective.quantity}'"):
         objective.loss(field, z, z)
-    assert float(FlowMatchingObjective().loss(field, z + 1.0, z)) == pytest.approx(2.0)
+    assert float(FlowMatchingObjective().loss(field, z + 1.0, z)) == pytest.approx(1.0)
 
 
 def test_mismatched_batches_are_refused() -> None:
