@@ -129,3 +129,39 @@ def test_tensorboard_logging_writes_the_training_and_evaluation_scalars(tmp_path
     tags = set(events.Tags()["scalars"])
     assert {"train/loss", "train/lr", "train/samples_per_s", "eval/sliced_w2", "eval/sliced_w2_noise_floor"} <= tags
     assert [e.step for e in events.Scalars("train/loss")] == [5, 10]
+
+
+def test_ctrl_c_between_checkpoints_saves_one_and_the_resumed_run_matches(tmp_path: Path) -> None:
+    import os
+    import signal
+
+    straight = tmp_path / "straight"
+    flowkit.run(_spec(20), straight)
+
+    def ctrl_c_at_15(record: dict[str, object]) -> None:
+        if record["step"] == 15:
+            os.kill(os.getpid(), signal.SIGINT)  # what a terminal sends; lands between two steps
+
+    with pytest.raises(flowkit.RunFolderError, match=r"interrupted at step 15; checkpoint saved"):
+        flowkit.run(_spec(20), tmp_path / "resumed", on_log=ctrl_c_at_15)
+    state = json.loads((tmp_path / "resumed.partial" / "checkpoint" / "state.json").read_text())
+    assert state["step"] == 15  # not the last periodic checkpoint (10)
+    flowkit.run(_spec(20), tmp_path / "resumed", resume=True)
+    a = load_file(str(straight / "model.safetensors"))
+    b = load_file(str(tmp_path / "resumed" / "model.safetensors"))
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_a_diverging_run_stops_at_the_first_bad_step_and_keeps_the_last_good_checkpoint(tmp_path: Path) -> None:
+    data = _spec(40).model_dump()
+    data["train"] = {**data["train"], "lr": 1e20, "warmup_steps": 0, "schedule": "constant", "checkpoint_every": 1}
+    with pytest.raises(flowkit.DivergedError, match=r"training diverged at step \d+: the loss is (nan|inf)") as caught:
+        flowkit.run(flowkit.validate_spec(data), tmp_path / "run")
+    message = str(caught.value)
+    step = int(message.split("step ")[1].split(":")[0])
+    staging = tmp_path / "run.partial"
+    assert step >= 2 and "the last good checkpoint is kept" in message
+    assert not (tmp_path / "run").exists() and not (staging / "summary.json").exists()
+    assert json.loads((staging / "checkpoint" / "state.json").read_text())["step"] == step - 1
+    tensors = load_file(str(staging / "checkpoint" / "tensors.safetensors"))
+    assert all(bool(torch.isfinite(t).all()) for t in tensors.values() if t.is_floating_point())

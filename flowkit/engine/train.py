@@ -21,7 +21,7 @@ from flowkit.coupling import Coupling
 from flowkit.data import Dataset
 from flowkit.engine.ema import DEFAULT_EMA_DECAY, EMA
 from flowkit.engine.progress import progress_bar
-from flowkit.errors import CheckpointError, IncompatibleComponentsError
+from flowkit.errors import CheckpointError, DivergedError, IncompatibleComponentsError
 from flowkit.field import ModelField
 from flowkit.model import Model
 from flowkit.objective import Objective
@@ -240,13 +240,20 @@ class Trainer:
             (loss / self.grad_accum).backward()  # type: ignore[no-untyped-call]
             total += loss.detach().float()
         self.field.condition = None
+        value = float(total) / self.grad_accum
+        if not math.isfinite(value):
+            optimizer.zero_grad(set_to_none=True)  # the update is not applied: the weights stay those of the last step
+            raise DivergedError(
+                f"training diverged at step {self.step + 1}: the loss is {value} (learning rate {lr:.3g}); "
+                "lower train.lr, set train.grad_clip, or check the data's scale"
+            )
         if self.grad_clip is not None:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
         optimizer.step()
         if self.ema is not None:
             self.ema.update(self.model)
         self.step += 1
-        return float(total) / self.grad_accum
+        return value
 
     # --- the loop ------------------------------------------------------------------------------
     def fit(
@@ -265,6 +272,11 @@ class Trainer:
         submodules are back in the mode they had when it was called, so a new module is left in
         train mode; the callbacks see the model in train mode.
 
+        Ctrl-C (SIGINT, in the main thread) stops training between two steps with
+        ``KeyboardInterrupt``, so the trainer's state is that of a whole step and can be saved; a
+        second Ctrl-C interrupts at once. A non-finite loss raises :class:`~flowkit.DivergedError`
+        before its update is applied.
+
         ``on_checkpoint`` is called whenever the step count is a multiple of ``checkpoint_every``;
         then a log record is made if it is a multiple of ``log_every`` or the last step (so a log
         callback that stops training at a checkpointed step can resume from that very step).
@@ -274,8 +286,10 @@ class Trainer:
         window: list[float] = []
         window_start = start
         bar = progress_bar(total=steps, desc="train", enabled=progress)
-        with _train_mode(self.model), contextlib.closing(bar):
+        with _train_mode(self.model), contextlib.closing(bar), _interrupt_between_steps() as interrupted:
             for i in range(steps):
+                if interrupted():
+                    raise KeyboardInterrupt
                 window.append(self.train_step())
                 bar.update(1)
                 if checkpoint_every and on_checkpoint is not None and self.step % checkpoint_every == 0:
@@ -359,6 +373,29 @@ class Trainer:
             raise
         except (KeyError, RuntimeError, ValueError) as exc:
             raise CheckpointError(f"checkpoint does not match this run: {exc}") from exc
+
+
+@contextlib.contextmanager
+def _interrupt_between_steps() -> Iterator[Callable[[], bool]]:
+    """Defer the first SIGINT to the next step boundary; yields ``interrupted()``."""
+    import signal
+    import threading
+
+    flag = {"set": False}
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        if flag["set"]:
+            raise KeyboardInterrupt
+        flag["set"] = True
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield lambda: flag["set"]
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @contextlib.contextmanager

@@ -31,7 +31,7 @@ import torch
 
 from flowkit.runs.build import Components, build_components
 from flowkit.runs.checkpoint import find_checkpoint, load_checkpoint, save_checkpoint
-from flowkit.errors import RunFolderError
+from flowkit.errors import DivergedError, RunFolderError
 from flowkit.engine.evaluation import MetricResult, evaluate
 from flowkit.engine.sampling import SampleResult
 from flowkit.engine.train import LogRecord, Trainer, TrainResult
@@ -228,11 +228,14 @@ def run(
                     progress=progress,
                 )
             except KeyboardInterrupt as exc:
-                found = find_checkpoint(checkpoint_dir)
-                hint = "continue it with --resume" if found else "it has no checkpoint yet (set train.checkpoint_every)"
+                checkpoint(trainer)  # fit stops between steps, so this is the state of a whole step
                 raise RunFolderError(
-                    f"interrupted at step {trainer.step}; the partial run is in {staging}; {hint}"
+                    f"interrupted at step {trainer.step}; checkpoint saved in {staging}; continue it with --resume"
                 ) from exc
+            except DivergedError as exc:
+                found = find_checkpoint(checkpoint_dir)
+                saved = f"the last good checkpoint is kept in {staging}" if found else f"nothing was saved ({staging})"
+                raise DivergedError(f"{exc}; {saved}") from exc
         stamp = {"flowkit": flowkit_version()}
         if trainer is not None:
             checkpoint(trainer)
