@@ -201,3 +201,50 @@ def test_scaffold_templates_import_the_core_only_through_its_public_door() -> No
         if re.match(r"\s*(from|import) flowkit\.(?!testing\b)", line)
     ]
     assert not offenders, "\n".join(offenders)
+
+
+EARLIER_SOLVER = '''
+from typing import ClassVar
+
+from torch import Tensor
+
+from flowkit import Field, FixedStepSolver
+from flowkit.noise import SampleNoise
+from flowkit.solver import Workspace
+
+
+class RalstonSolver(FixedStepSolver):
+    """Ralston's method, written against the API of the previous release."""
+
+    name: ClassVar[str] = "earlier_ralston"
+
+    class Params(FixedStepSolver.Params):
+        pass
+
+    params: Params
+
+    def step(self, field: Field, x: Tensor, t: Tensor, dt: Tensor, ws: Workspace) -> Tensor:
+        k1 = field.velocity(x, t)
+        k2 = field.velocity(ws.axpy("stage", x, dt, k1, 2.0 / 3.0), t + (2.0 / 3.0) * dt)
+        acc = ws.copy("acc", k1)
+        acc = ws.add(acc, k2, 3.0)
+        return ws.update(x, dt, acc, 0.25)
+
+
+assert SampleNoise is not None
+'''
+
+
+def test_a_plugin_written_against_the_previous_release_still_conforms(tmp_path: Path) -> None:
+    """Old spellings (``flowkit.Field``, ``flowkit.noise``, ``flowkit.solver.Workspace``) keep working."""
+    import importlib.util
+
+    from flowkit.testing import check_component
+
+    source = tmp_path / "earlier_plugin.py"
+    source.write_text(EARLIER_SOLVER, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("earlier_plugin", source)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    check_component(module.RalstonSolver)
